@@ -1,0 +1,3 @@
+from optiloop.cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""Putting a run together: check the input, make the worktrees, check the baseline, build the loop.
+
+Bad input is found before anything is changed where possible; whatever ``prepare`` created before
+it found a problem (worktrees, branch, run record, the info/exclude line) is removed again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git
+
+from optiloop import vcs
+from optiloop.config import Settings, excluded_globs, load_settings
+from optiloop.edit import apply_candidate
+from optiloop.errors import BadInput
+from optiloop.journal import RECORD_DIR, Journal, new_run_id
+from optiloop.loop import Limits, Loop, Stages
+from optiloop.measure import InterleavedMeasurer
+from optiloop.models import resolve
+from optiloop.paths import Scope, scripts_in
+from optiloop.proc import child_env
+from optiloop.profiling import PySpyProfiler
+from optiloop.targets import targets_from
+from optiloop.types import RunSummary, Workload
+from optiloop.verify import CommandVerifier
+from optiloop.workspace import Workspace
+
+
+@dataclass
+class Prepared:
+    loop: Loop
+    workspace: Workspace
+    journal: Journal
+    settings: Settings
+    repo_root: Path
+    base_sha: str
+    notes: list[str]
+
+
+def _project(repo: git.Repo, path: Path) -> tuple[Path, str]:
+    root = Path(repo.working_dir).resolve()
+    project = path.resolve()
+    subdir = project.relative_to(root).as_posix()
+    return root, "" if subdir == "." else subdir
+
+
+def _require(settings: Settings) -> tuple[str, str]:
+    if not settings.workload:
+        raise BadInput("no workload command given",
+                       "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
+    if not settings.tests:
+        raise BadInput("no test command given",
+                       "pass --tests CMD or set tests = \"...\" under [tool.optiloop] in pyproject.toml")
+    return settings.workload, settings.tests
+
+
+def _check_syntax(ws: Workspace, scope: Scope) -> None:
+    for rel in scope.files(ws.tree_dir("baseline")):
+        try:
+            compile(ws.read(rel), rel, "exec")
+        except SyntaxError as exc:
+            raise BadInput(f"syntax error in {rel}:{exc.lineno}: {exc.msg}",
+                           "fix it, or add the file to exclude under [tool.optiloop]") from None
+
+
+def _check_baseline(ws: Workspace, tests: str, workload: Workload, timeout: float) -> str | None:
+    """Tests and workload must pass before any change; returns the workload's stdout if stable."""
+    done = ws.run(tests, "baseline", timeout)
+    if not done.ok:
+        last = done.tail(1) or f"exit code {done.returncode}"
+        raise BadInput(f"the tests fail before any change ({last})",
+                       f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
+    outputs = []
+    for _ in range(2):
+        run = ws.run(workload.cmd, "baseline", timeout, workload.cwd)
+        if not run.ok:
+            last = "timed out" if run.timed_out else (run.tail(1) or f"exit code {run.returncode}")
+            raise BadInput(f"the workload command fails ({last})",
+                           f"make `{workload.cmd}` run successfully from the project directory")
+        outputs.append(run.stdout)
+    return outputs[0] if outputs[0] == outputs[1] else None
+
+
+def prepare(
+    path: Path,
+    flags: Mapping[str, Any],
+    allow_dirty: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> Prepared:
+    repo = vcs.open_repo(path)
+    root, subdir = _project(repo, path)
+    settings = load_settings(root / subdir if subdir else root, flags)
+    workload_cmd, tests = _require(settings)
+    model, model_note = resolve(settings.model, root / subdir if subdir else root)
+    dirty = vcs.tracked_changes(repo)
+    if dirty and not allow_dirty:
+        raise BadInput(f"{len(dirty)} tracked file(s) have uncommitted changes (first: {dirty[0][1]})",
+                       "commit or stash them, or pass --allow-dirty to carry them into the run's branch")
+    workload = Workload(workload_cmd, ".", tuple((extra_env or {}).items()))
+    scope = Scope(subdir, settings.include, excluded_globs(settings) + scripts_in(workload_cmd))
+    run_id = new_run_id()
+    had_record_dir = (root / RECORD_DIR).exists()
+    exclude_before = vcs.exclude_optiloop_dir(repo)
+    ws = Workspace(repo, run_id, subdir, child_env(dict(workload.env)))
+    try:
+        ws.create(carry_dirty=bool(dirty))
+        _check_syntax(ws, scope)
+        expected = _check_baseline(ws, tests, workload, settings.timeout)
+    except BaseException:
+        ws.discard()
+        if not had_record_dir:
+            shutil.rmtree(root / RECORD_DIR, ignore_errors=True)
+        if exclude_before is not None:
+            vcs.restore_exclude(repo, exclude_before)
+        raise
+    journal = Journal.create(root, run_id)
+    journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
+                  base=ws.head(), settings=settings.model_dump(), model=model.name,
+                  deterministic_output=expected is not None)
+    stages = Stages(
+        profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
+                               settings.timeout),
+        find_targets=targets_from,
+        model=model,
+        edit=apply_candidate,
+        verifier=CommandVerifier(ws, tests, workload, expected, settings.timeout),
+        measurer=InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup,
+                                     settings.timeout),
+        place=ws,
+        journal=journal,
+    )
+    loop = Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target), run_id)
+    notes = [model_note] if model_note else []
+    if expected is None:
+        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
+    return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
+
+
+def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
+    """Record how the run ended and remove the worktrees (the branch stays)."""
+    try:
+        if summary is not None:
+            prepared.journal.write_json("summary.json", summary)
+        prepared.journal.event("run_finished", error=error,
+                               stop_reason=summary.stop_reason if summary else "",
+                               accepted=[a.commit for a in summary.accepted] if summary else [])
+    finally:
+        prepared.workspace.close()

@@ -1,0 +1,41 @@
+"""What every command shares: turning errors into one line and an exit code, printing a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import git
+import typer
+from rich.console import Console
+
+from optiloop.errors import OptiloopError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+if not out.is_terminal:  # piped or captured: no narrow 80-column tables
+    out.width = max(out.width, 140)
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    """``OptiloopError`` → ``optiloop: <what> — <fix>`` on stderr and its exit code."""
+    try:
+        yield
+    except OptiloopError as exc:
+        err.print(f"optiloop: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except git.GitCommandError as exc:
+        err.print(f"optiloop: git failed: {' '.join(map(str, exc.command))}: {exc.stderr.strip()}", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("optiloop: interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def say(text: str) -> None:
+    out.print(text, markup=False)
+
+
+def progress(text: str) -> None:
+    err.print(text, markup=False, style="dim")

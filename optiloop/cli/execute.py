@@ -1,0 +1,37 @@
+"""Running a prepared loop with progress on the terminal; shared by ``run`` and ``demo``."""
+
+from __future__ import annotations
+
+from optiloop.app import Prepared, finish
+from optiloop.cli.common import out, progress, say
+from optiloop.errors import OptiloopError
+from optiloop.report.terminal import attempt_line, closing_lines, summary_table
+from optiloop.types import RunSummary
+
+
+def execute(prepared: Prepared) -> RunSummary:
+    """Baseline, profile, then attempts until the budget or the ideas run out."""
+    loop = prepared.loop
+    for note in prepared.notes:
+        progress(f"note: {note}")
+    progress(f"run {loop.run_id}: working on branch {prepared.workspace.branch}")
+    summary: RunSummary | None = None
+    error: str | None = None
+    try:
+        progress("measuring the baseline and profiling the workload ...")
+        profile = loop.start()
+        if loop.baseline is not None:
+            progress(f"baseline: {loop.baseline.mean:.3f} s per workload run; "
+                     f"{len(profile.hotspots)} hot definition(s) in {profile.samples} samples")
+        for h in profile.hotspots[:5]:
+            progress(f"  {h.self_frac:6.1%}  {h.path}::{h.qualname}")
+        summary = loop.run(lambda a: progress(attempt_line(a)))
+    except (OptiloopError, KeyboardInterrupt) as exc:
+        error = str(exc) or type(exc).__name__
+        raise
+    finally:
+        finish(prepared, summary if summary is not None else loop.summary(), error)
+    out.print(summary_table(summary))
+    for line in closing_lines(summary, prepared.repo_root, prepared.base_sha):
+        say(line)
+    return summary

@@ -1,0 +1,40 @@
+"""``optiloop run``: the whole loop on a git repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optiloop.app import prepare
+from optiloop.cli.common import errors_to_exit
+from optiloop.cli.execute import execute
+
+
+def run(
+    path: Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")] = Path("."),
+    workload: Annotated[str | None, typer.Option(help="Shell command that exercises the code.")] = None,
+    tests: Annotated[str | None, typer.Option(help="Shell command that runs the project's tests.")] = None,
+    model: Annotated[str | None, typer.Option(help="builtin (default with no key) or scripted:PATH.")] = None,
+    max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
+    min_speedup: Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Interleaved A/B rounds per measurement.")] = None,
+    include: Annotated[list[str] | None, typer.Option(help="Glob of files that may change (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files never changed (repeatable).")] = None,
+    allow_dirty: Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")] = False,
+) -> None:
+    """Profile the workload, try faster versions of its hottest functions, commit the real speedups."""
+    flags = {
+        "workload": workload,
+        "tests": tests,
+        "model": model,
+        "max_iterations": max_iterations,
+        "min_speedup": min_speedup,
+        "rounds": rounds,
+        "include": tuple(include) if include else None,
+        "exclude": tuple(exclude) if exclude else None,
+    }
+    with errors_to_exit():
+        prepared = prepare(path, flags, allow_dirty=allow_dirty)
+        execute(prepared)

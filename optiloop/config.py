@@ -1,0 +1,124 @@
+"""Settings: built-in defaults < ``[tool.optiloop]`` in pyproject.toml < ``OPTILOOP_*`` env < flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from optiloop.errors import BadInput
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    "tests/**",
+    "test/**",
+    "**/tests/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    "benchmarks/**",
+    "docs/**",
+    "examples/**",
+    "setup.py",
+    "noxfile.py",
+    "**/.venv/**",
+    "**/venv/**",
+    "**/site-packages/**",
+    "build/**",
+    "dist/**",
+    ".optiloop/**",
+)
+
+
+class Settings(BaseModel):
+    """Everything a run can be told. Unknown keys are an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workload: str | None = Field(None, description="shell command that exercises the code")
+    tests: str | None = Field(None, description="shell command that runs the project's tests")
+    model: str | None = Field(None, description="model spec: builtin, scripted:PATH, ...")
+    min_speedup: float = Field(1.05, ge=1.0, description="smallest workload speedup worth a commit")
+    max_iterations: int = Field(10, ge=1, description="most candidates to try in one run")
+    rounds: int = Field(5, ge=2, le=200, description="interleaved A/B rounds per measurement")
+    profile_rate: int = Field(250, ge=10, le=5000, description="py-spy samples per second")
+    include: tuple[str, ...] = Field((), description="globs of files that may be optimized")
+    exclude: tuple[str, ...] = Field((), description="globs of files never optimized")
+    timeout: float = Field(900.0, gt=0, description="seconds one test or workload run may take")
+    max_rounds_per_target: int = Field(2, ge=1, description="times a model is asked about one target")
+
+
+FIELDS = tuple(Settings.model_fields)
+
+
+def _validate(data: Mapping[str, Any], where: str) -> Settings:
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "?"
+        if err["type"] == "extra_forbidden":
+            raise BadInput(
+                f"unknown setting '{key}' in {where}",
+                f"known settings: {', '.join(FIELDS)}",
+            ) from None
+        raise BadInput(f"bad value for '{key}' in {where}: {err['msg']}", "fix the value") from None
+
+
+def read_pyproject(project: Path) -> dict[str, Any]:
+    """The ``[tool.optiloop]`` table of ``project/pyproject.toml``, or an empty dict."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path} is not valid TOML: {exc}", "fix the file or remove [tool.optiloop]") from None
+    table = data.get("tool", {}).get("optiloop", {})
+    if not isinstance(table, dict):
+        raise BadInput(f"[tool.optiloop] in {path} is not a table", "write it as a TOML table")
+    return {k.replace("-", "_"): v for k, v in table.items()}
+
+
+def read_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``OPTILOOP_<SETTING>`` variables; lists are comma-separated."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for name in FIELDS:
+        value = env.get(f"OPTILOOP_{name.upper()}")
+        if value is None:
+            continue
+        out[name] = tuple(p.strip() for p in value.split(",") if p.strip()) if name in (
+            "include",
+            "exclude",
+        ) else value
+    return out
+
+
+def load_settings(
+    project: Path,
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the four layers; ``flags`` holds only the options the user actually gave."""
+    layers: dict[str, Any] = {}
+    file_layer = read_pyproject(project)
+    _validate(file_layer, f"[tool.optiloop] of {project / 'pyproject.toml'}")
+    layers.update(file_layer)
+    env_layer = read_env(environ)
+    _validate(env_layer, "OPTILOOP_* environment variables")
+    layers.update(env_layer)
+    layers.update({k: v for k, v in flags.items() if v is not None})
+    return _validate(layers, "the command line")
+
+
+def excluded_globs(settings: Settings) -> tuple[str, ...]:
+    return DEFAULT_EXCLUDE + tuple(settings.exclude)

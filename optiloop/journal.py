@@ -1,0 +1,86 @@
+"""The run record on disk: ``.optiloop/runs/<run-id>/``.
+
+``events.jsonl`` is append-only, one JSON object per line, flushed and fsynced per event;
+``summary.json`` and other derived files are written atomically (write, then rename);
+raw artefacts (profiles, pyperf JSON, diffs) live under ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+RECORD_DIR = ".optiloop"
+
+
+def new_run_id() -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, paths and tuples as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out["type"] = type(value).__name__
+        return out
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Journal:
+    """Append-only events plus artefacts for one run."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir
+        self.artifacts = run_dir / "artifacts"
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self._events = run_dir / "events.jsonl"
+
+    @classmethod
+    def create(cls, repo_root: Path, run_id: str) -> Journal:
+        return cls(repo_root / RECORD_DIR / "runs" / run_id)
+
+    def event(self, kind: str, **data: Any) -> None:
+        record = {"event": kind, "time": time.time(), **to_jsonable(data)}
+        line = json.dumps(record, sort_keys=False, default=str) + "\n"
+        with open(self._events, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def events(self) -> list[dict[str, Any]]:
+        if not self._events.exists():
+            return []
+        with open(self._events, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    def artifact(self, name: str) -> Path:
+        path = self.artifacts / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write_json(self, name: str, data: Any) -> Path:
+        path = self.dir / name
+        write_atomic(path, json.dumps(to_jsonable(data), indent=2, default=str) + "\n")
+        return path

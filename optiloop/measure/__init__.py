@@ -1,0 +1,86 @@
+"""Measuring the workload: baseline and candidate interleaved, a speedup with its interval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from optiloop.errors import RunFailure
+from optiloop.journal import Journal
+from optiloop.measure.pyperf_run import MeasureError, pyperf_command
+from optiloop.measure.stats import paired_speedup
+from optiloop.types import Measurement, Verdict, Workload
+from optiloop.workspace import Side, Workspace
+
+
+class Measurer(Protocol):
+    def baseline(self) -> Measurement: ...
+
+    def compare(self, label: str) -> Verdict: ...
+
+
+def decide(baseline: Sequence[float], candidate: Sequence[float], min_speedup: float) -> Verdict:
+    """Accept only when the interval is above 1.0 and the point estimate reaches ``min_speedup``."""
+    point, low, high = paired_speedup(baseline, candidate)
+    a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
+    evidence = f"{point:.2f}x (95% CI {low:.2f}-{high:.2f}, {len(baseline)} interleaved rounds)"
+    significant = low > 1.0 or high < 1.0
+    if low > 1.0 and point >= min_speedup:
+        return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b)
+    if high < 1.0:
+        reason = f"slower: {evidence}"
+    elif low > 1.0:
+        reason = f"faster but below --min-speedup {min_speedup:.2f}: {evidence}"
+    else:
+        reason = f"not significant: {evidence}; the interval includes 1.0"
+    return Verdict(point, low, high, significant, False, reason, a, b)
+
+
+class InterleavedMeasurer:
+    """pyperf runs of the workload in both worktrees, alternating A B, B A, A B ... per round."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        workload: Workload,
+        journal: Journal,
+        rounds: int,
+        min_speedup: float,
+        timeout: float,
+    ) -> None:
+        self.ws = workspace
+        self.workload = workload
+        self.journal = journal
+        self.rounds = rounds
+        self.min_speedup = min_speedup
+        self.timeout = timeout
+
+    def _values(self, side: Side, name: str, values: int) -> tuple[float, ...]:
+        return pyperf_command(
+            self.workload.cmd,
+            self.ws.project_dir(side) / self.workload.cwd,
+            self.ws.env,
+            self.journal.artifact(f"measure/{name}.json"),
+            values,
+            self.timeout,
+        )
+
+    def baseline(self) -> Measurement:
+        try:
+            values = self._values("baseline", "baseline", self.rounds)
+        except MeasureError as exc:
+            raise RunFailure(f"measuring the baseline workload failed: {exc}") from None
+        return Measurement.of(list(values))
+
+    def compare(self, label: str) -> Verdict:
+        samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
+        for i in range(self.rounds):
+            order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
+            for side in order:
+                try:
+                    samples[side] += self._values(side, f"{label}/{side}-{i}", 1)
+                except MeasureError as exc:
+                    if side == "baseline":
+                        raise RunFailure(f"the baseline workload failed while measuring: {exc}") from None
+                    return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}")
+        return decide(samples["baseline"], samples["candidate"], self.min_speedup)

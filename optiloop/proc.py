@@ -1,0 +1,94 @@
+"""Running commands in child processes: always a timeout, never the parent's secrets."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_SECRET = re.compile(r"(_API_KEY|_TOKEN|_SECRET|_PASSWORD)$|^(OPENAI|ANTHROPIC)_", re.IGNORECASE)
+
+
+def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child that runs user code: the parent's, minus anything secret.
+
+    ``PYTHONHASHSEED`` is fixed so that children are deterministic.
+    """
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if not _SECRET.search(k)}
+    env["PYTHONHASHSEED"] = "0"
+    env.update(extra or {})
+    return env
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def tail(self, lines: int = 12) -> str:
+        """The last lines of the output, stderr first, for error messages and feedback."""
+        text = (self.stderr.strip() + "\n" + self.stdout.strip()).strip()
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def shell_argv(cmd: str) -> list[str]:
+    """argv that runs a shell command line. bash execs a lone command in place, so a profiler that
+    starts the shell sees the Python process from its first instruction; sh is the fallback."""
+    shell = shutil.which("bash") or "/bin/sh"
+    return [shell, "-c", cmd]
+
+
+def run(
+    cmd: str | Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+) -> Completed:
+    """Run ``cmd`` (a shell string or an argv list) and wait at most ``timeout`` seconds.
+
+    The child gets its own process group, so a timeout kills everything it started.
+    """
+    argv = shell_argv(cmd) if isinstance(cmd, str) else list(cmd)
+    start = time.perf_counter()
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    ) as child:
+        try:
+            out, err = child.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            out, err = child.communicate()
+            timed_out = True
+    seconds = time.perf_counter() - start
+    code = child.returncode if child.returncode is not None else -9
+    return Completed(code, out or "", err or "", seconds, timed_out)
+
+
+def _kill_group(child: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

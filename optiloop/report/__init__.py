@@ -1,0 +1,1 @@
+"""Turning a run's records into text for people: commit messages, terminal tables."""

@@ -1,0 +1,45 @@
+"""The commit message of an accepted speedup: subject, evidence, trailers."""
+
+from __future__ import annotations
+
+import textwrap
+
+from optiloop.targets import dotted_name
+from optiloop.types import Candidate, Check, Verdict
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def ratio(speedup: float) -> str:
+    """``1.13x``, ``2.31x``, ``12.4x``: two decimals where they matter."""
+    return f"{speedup:.2f}x" if speedup < 10 else f"{speedup:.1f}x"
+
+
+def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
+    lines = []
+    if verdict.baseline is not None and verdict.candidate is not None:
+        n = len(verdict.baseline.samples)
+        lines.append(
+            f"Workload: {_seconds(verdict.baseline.mean)} -> {_seconds(verdict.candidate.mean)} "
+            f"(mean of {n} interleaved pyperf runs each)."
+        )
+    lines.append(
+        f"Speedup: {verdict.speedup:.2f}x, 95% confidence interval {verdict.ci_low:.2f}x-{verdict.ci_high:.2f}x."
+    )
+    lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
+    return lines
+
+
+def commit_message(candidate: Candidate, verdict: Verdict, checks: tuple[Check, ...], model: str, run_id: str) -> str:
+    target = candidate.target
+    subject = f"Speed up `{dotted_name(target.path, target.qualname)}` {ratio(verdict.speedup)}"
+    body = "\n".join(textwrap.fill(line, 72) for line in candidate.rationale.splitlines())
+    trailers = [
+        f"Optiloop-Speedup: {verdict.speedup:.3f}",
+        f"Optiloop-Target: {target.path}::{target.qualname}",
+        f"Optiloop-Model: {model}",
+        f"Optiloop-Run: {run_id}",
+    ]
+    return "\n\n".join([subject, body, "\n".join(evidence_lines(verdict, checks)), "\n".join(trailers)]) + "\n"

@@ -1,0 +1,49 @@
+"""The end-of-run summary on the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from optiloop.targets import dotted_name
+from optiloop.types import Attempt, RunSummary
+
+
+def attempt_line(a: Attempt) -> str:
+    name = dotted_name(a.candidate.target.path, a.candidate.target.qualname)
+    status = f"ACCEPTED {a.verdict.speedup:.2f}x" if a.accepted and a.verdict else "rejected"
+    return f"[{a.number}] {name} ({a.candidate.origin}): {status} — {a.reason}"
+
+
+def summary_table(summary: RunSummary) -> Table:
+    table = Table(title=f"optiloop run {summary.id}", show_lines=False)
+    for col in ("#", "target", "candidate", "result", "why"):
+        table.add_column(col, overflow="fold")
+    for a in summary.attempts:
+        t = a.candidate.target
+        table.add_row(str(a.number), dotted_name(t.path, t.qualname), a.candidate.origin,
+                      "accepted" if a.accepted else "rejected", a.reason)
+    return table
+
+
+def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str) -> list[str]:
+    """Branch, each accepted speedup with its evidence, and how to look at it."""
+    lines = [f"Stopped: {summary.stop_reason}."]
+    if not summary.accepted:
+        lines.append(f"No speedup was accepted; branch {summary.branch} holds no new commits.")
+        return lines
+    lines.append(f"Committed {len(summary.accepted)} speedup(s) to branch {summary.branch}:")
+    for a in summary.accepted:
+        v = a.verdict
+        assert v is not None and a.commit is not None
+        t = a.candidate.target
+        checks = ", ".join(c.name for c in a.checks if c.passed)
+        lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {v.speedup:.2f}x "
+                     f"(95% CI {v.ci_low:.2f}-{v.ci_high:.2f}; checks passed: {checks})")
+        lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
+    git = f"git -C {repo_root}"
+    lines.append("Inspect it with:")
+    lines.append(f"  {git} log --stat {base_sha[:10]}..{summary.branch}")
+    lines.append(f"  {git} diff {base_sha[:10]}..{summary.branch}")
+    return lines

@@ -1,0 +1,188 @@
+"""Frozen data that flows between the stages of the loop.
+
+Nothing here runs code or touches the disk; stages build these values and hand them on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A shell command that exercises the project, run from ``cwd`` (relative to the project root)."""
+
+    cmd: str
+    cwd: str = "."
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    """One of the project's own functions, with the share of workload samples it accounts for.
+
+    ``self_frac`` is addressable time: samples whose innermost project frame is this function
+    (its own lines plus the library, standard-library and builtin code it calls directly).
+    ``line_heat`` maps line numbers of ``path`` to their share of all samples.
+    """
+
+    qualname: str
+    path: str  # relative to the repository root, POSIX separators
+    line: int
+    self_frac: float
+    total_frac: float
+    line_heat: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    hotspots: tuple[Hotspot, ...]
+    samples: int
+    raw_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A definition chosen for optimization: where it is and what it looks like now."""
+
+    hotspot: Hotspot
+    source: str  # the current source of the definition itself
+    module_source: str  # the whole module it lives in
+    context: str = ""  # extra context for a prompt (callees, callers, imports)
+    covering_tests: tuple[str, ...] = ()
+
+    @property
+    def qualname(self) -> str:
+        return self.hotspot.qualname
+
+    @property
+    def path(self) -> str:
+        return self.hotspot.path
+
+    @property
+    def key(self) -> str:
+        return f"{self.hotspot.path}::{self.hotspot.qualname}"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a model call cost."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed new version of a target.
+
+    ``new_source`` follows the model-reply contract: optional imports and module-level helpers,
+    then the complete new definition of the target.
+    """
+
+    target: Target
+    new_source: str
+    rationale: str
+    origin: str  # model spec, plus the rule names for builtin candidates
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The candidate was written into the module: ``new_module`` replaces the file's text."""
+
+    diff: str
+    new_module: str
+    ok: Literal[True] = True
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    ok: Literal[False] = False
+
+
+EditResult = Applied | Rejected
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Wall-clock seconds of whole workload runs."""
+
+    samples: tuple[float, ...]
+    mean: float
+    stdev: float
+
+    @staticmethod
+    def of(samples: tuple[float, ...] | list[float]) -> Measurement:
+        values = tuple(samples)
+        n = len(values)
+        mean = sum(values) / n if n else 0.0
+        var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+        return Measurement(values, mean, var**0.5)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of an interleaved A/B comparison. ``speedup`` > 1 means the candidate is faster."""
+
+    speedup: float
+    ci_low: float
+    ci_high: float
+    significant: bool
+    accepted: bool
+    reason: str
+    baseline: Measurement | None = None
+    candidate: Measurement | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The record of one step of the loop: one candidate taken as far as it got."""
+
+    number: int
+    candidate: Candidate
+    edit: EditResult
+    checks: tuple[Check, ...] = ()
+    verdict: Verdict | None = None
+    commit: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.commit is not None
+
+    @property
+    def reason(self) -> str:
+        """Why the attempt ended as it did, in one line."""
+        if isinstance(self.edit, Rejected):
+            return f"did not apply: {self.edit.reason}"
+        failed = next((c for c in self.checks if not c.passed), None)
+        if failed is not None:
+            return f"{failed.name} failed: {failed.detail}"
+        if self.verdict is not None:
+            return self.verdict.reason
+        return "not measured"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    branch: str
+    attempts: tuple[Attempt, ...]
+    budget_used: int
+    baseline: Measurement | None
+    stop_reason: str
+
+    @property
+    def accepted(self) -> tuple[Attempt, ...]:
+        return tuple(a for a in self.attempts if a.accepted)

@@ -1,0 +1,149 @@
+"""Git through gitpython: worktrees, the work branch, commits with trailers.
+
+Nothing here touches the user's checkout: no checkout, reset, stash or index change there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from optiloop.errors import BadInput, RunFailure
+
+EXCLUDE_LINE = "/.optiloop/"
+FALLBACK_IDENTITY = {"name": "optiloop", "email": "optiloop@localhost"}
+
+
+@dataclass(frozen=True)
+class RepoState:
+    root: Path
+    head: str
+    branch: str | None
+
+
+def open_repo(path: Path) -> git.Repo:
+    """The repository that contains ``path``; bad input when there is none or it has no commits."""
+    if not path.exists():
+        raise BadInput(f"{path} does not exist", "pass the path of a git repository")
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise BadInput(f"{path} is not inside a git repository", "run `git init` and commit your code") from None
+    if repo.bare:
+        raise BadInput(f"{path} is a bare repository", "run optiloop on a checkout")
+    if not repo.head.is_valid():
+        raise BadInput(f"the repository at {repo.working_dir} has no commits", "commit your code first")
+    return repo
+
+
+def state(repo: git.Repo) -> RepoState:
+    branch = None if repo.head.is_detached else repo.active_branch.name
+    return RepoState(Path(repo.working_dir), repo.head.commit.hexsha, branch)
+
+
+def tracked_changes(repo: git.Repo) -> list[tuple[str, str]]:
+    """(status letter, path) of tracked files that differ from HEAD, staged or not."""
+    out = repo.git.diff("HEAD", "--name-status", "--no-renames", "-z")
+    parts = [p for p in out.split("\0") if p]
+    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+
+def identity_env(repo: git.Repo) -> dict[str, str]:
+    """Author/committer variables for commits when the user has no git identity configured."""
+    reader = repo.config_reader()
+    env: dict[str, str] = {}
+    for key in ("name", "email"):
+        if not reader.get_value("user", key, default="") and not os.environ.get(f"GIT_AUTHOR_{key.upper()}"):
+            env[f"GIT_AUTHOR_{key.upper()}"] = FALLBACK_IDENTITY[key]
+            env[f"GIT_COMMITTER_{key.upper()}"] = FALLBACK_IDENTITY[key]
+    return env
+
+
+def exclude_optiloop_dir(repo: git.Repo) -> bytes | None:
+    """Keep ``.optiloop/`` out of ``git status`` through ``info/exclude`` (never .gitignore).
+
+    Returns the file's previous bytes (``b""`` if it did not exist) when it was changed, so a run
+    that stops on bad input can put it back; None when nothing needed changing.
+    """
+    path = Path(repo.git.rev_parse("--git-common-dir"))
+    if not path.is_absolute():
+        path = Path(repo.working_dir) / path
+    exclude = path / "info" / "exclude"
+    before = exclude.read_bytes() if exclude.exists() else b""
+    lines = before.decode("utf-8", "replace").splitlines()
+    if EXCLUDE_LINE in lines or ".optiloop/" in lines or ".optiloop" in lines:
+        return None
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    sep = b"" if not before or before.endswith(b"\n") else b"\n"
+    exclude.write_bytes(before + sep + EXCLUDE_LINE.encode() + b"\n")
+    return before
+
+
+def restore_exclude(repo: git.Repo, before: bytes) -> None:
+    path = Path(repo.git.rev_parse("--git-common-dir"))
+    if not path.is_absolute():
+        path = Path(repo.working_dir) / path
+    (path / "info" / "exclude").write_bytes(before)
+
+
+def add_worktree(repo: git.Repo, path: Path, ref: str, branch: str | None = None) -> git.Repo:
+    """A new worktree at ``path`` checked out at ``ref``, on a new ``branch`` or detached."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if branch is None:
+            repo.git.worktree("add", "--detach", "-q", str(path), ref)
+        else:
+            repo.git.worktree("add", "-q", "-b", branch, str(path), ref)
+    except git.GitCommandError as exc:
+        raise RunFailure(f"could not create a worktree at {path}: {exc.stderr.strip()}") from None
+    return git.Repo(path)
+
+
+def remove_worktree(repo: git.Repo, path: Path) -> None:
+    try:
+        repo.git.worktree("remove", "--force", str(path))
+    except git.GitCommandError:
+        shutil.rmtree(path, ignore_errors=True)
+        repo.git.worktree("prune")
+
+
+def delete_branch(repo: git.Repo, branch: str) -> None:
+    try:
+        repo.git.branch("-D", branch)
+    except git.GitCommandError:
+        pass
+
+
+def reset_tree(tree: git.Repo, ref: str) -> None:
+    """Make a detached worktree an exact copy of ``ref`` again (tracked and untracked files)."""
+    tree.git.reset("--hard", "-q", ref)
+    tree.git.clean("-fdq")
+
+
+def commit_paths(tree: git.Repo, paths: list[str], message: str, env: Mapping[str, str]) -> str:
+    """Commit the given paths (changed, added or deleted) of a worktree; returns the new sha.
+
+    Only these paths: whatever the tests or the workload left in the tree is never committed.
+    """
+    tree.git.add("-A", "--", *paths)
+    with tree.git.custom_environment(**env):
+        tree.git.commit("-q", "--no-verify", "-m", message)
+    return str(tree.head.commit.hexsha)
+
+
+def branch_exists(repo: git.Repo, branch: str) -> bool:
+    return any(h.name == branch for h in repo.heads)
+
+
+def init_repo(path: Path, message: str) -> git.Repo:
+    """A new repository at ``path`` with everything in it committed (for the demo)."""
+    repo = git.Repo.init(path, initial_branch="main")
+    repo.git.add("-A")
+    with repo.git.custom_environment(**identity_env(repo)):
+        repo.git.commit("-q", "--no-verify", "-m", message)
+    return repo

@@ -1,0 +1,110 @@
+"""One run's worktrees as places to run things.
+
+Two worktrees of the user's repository live under ``.optiloop/worktrees/<run-id>/``:
+``baseline`` is on the work branch ``optiloop/<run-id>`` and always holds the accepted state;
+``candidate`` is detached and reset to the branch head before each candidate is written into it,
+so the two can be measured side by side. The user's own checkout is only ever read.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import git
+
+from optiloop import proc, vcs
+from optiloop.journal import RECORD_DIR
+
+Side = Literal["baseline", "candidate"]
+CARRY_MESSAGE = "optiloop: carry uncommitted changes from the checkout\n\nMade by optiloop --allow-dirty."
+
+
+class Workspace:
+    def __init__(
+        self,
+        repo: git.Repo,
+        run_id: str,
+        subdir: str,
+        env: Mapping[str, str],
+    ) -> None:
+        self.repo = repo
+        self.run_id = run_id
+        self.branch = f"optiloop/{run_id}"
+        self.subdir = subdir
+        self.env = dict(env)
+        self.root = Path(repo.working_dir) / RECORD_DIR / "worktrees" / run_id
+        self.identity = vcs.identity_env(repo)
+        self._trees: dict[Side, git.Repo] = {}
+
+    def create(self, carry_dirty: bool) -> None:
+        """Make both worktrees from HEAD; with ``carry_dirty``, commit the checkout's uncommitted
+        changes to tracked files on the branch first (read from the checkout, never changed there)."""
+        head = self.repo.head.commit.hexsha
+        self._trees["baseline"] = vcs.add_worktree(self.repo, self.root / "baseline", head, self.branch)
+        if carry_dirty:
+            self._carry_changes()
+        self._trees["candidate"] = vcs.add_worktree(self.repo, self.root / "candidate", self.head())
+
+    def _carry_changes(self) -> None:
+        changes = vcs.tracked_changes(self.repo)
+        if not changes:
+            return
+        src, dst = Path(self.repo.working_dir), self.tree_dir("baseline")
+        for status, rel in changes:
+            target = dst / rel
+            if status == "D" or not (src / rel).exists():
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src / rel, target)
+        vcs.commit_paths(self._trees["baseline"], [rel for _, rel in changes], CARRY_MESSAGE, self.identity)
+
+    def tree_dir(self, side: Side) -> Path:
+        return self.root / side
+
+    def project_dir(self, side: Side) -> Path:
+        return self.tree_dir(side) / self.subdir if self.subdir else self.tree_dir(side)
+
+    def head(self) -> str:
+        return str(self._trees["baseline"].head.commit.hexsha)
+
+    def run(self, cmd: str, side: Side, timeout: float, cwd: str = ".") -> proc.Completed:
+        return proc.run(cmd, self.project_dir(side) / cwd, self.env, timeout)
+
+    def read(self, relpath: str, side: Side = "baseline") -> str:
+        """A file of the repository (path relative to its root) as it is in a worktree."""
+        with open(self.tree_dir(side) / relpath, encoding="utf-8", newline="") as fh:
+            return fh.read()
+
+    def stage(self, files: Mapping[str, str]) -> None:
+        """Reset the candidate tree to the accepted state, then write ``files`` into it."""
+        vcs.reset_tree(self._trees["candidate"], self.head())
+        for rel, text in files.items():
+            _write(self.tree_dir("candidate") / rel, text)
+
+    def commit(self, files: Mapping[str, str], message: str) -> str:
+        """Write ``files`` into the baseline tree and commit them on the work branch."""
+        for rel, text in files.items():
+            _write(self.tree_dir("baseline") / rel, text)
+        return vcs.commit_paths(self._trees["baseline"], list(files), message, self.identity)
+
+    def close(self) -> None:
+        """Remove the worktrees; the branch and its commits stay."""
+        for side in ("candidate", "baseline"):
+            vcs.remove_worktree(self.repo, self.tree_dir(side))
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._trees.clear()
+
+    def discard(self) -> None:
+        """Undo everything ``create`` did: worktrees and branch."""
+        self.close()
+        vcs.delete_branch(self.repo, self.branch)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write exactly ``text``: no newline translation, so CRLF files stay CRLF."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)

@@ -1,0 +1,31 @@
+import json
+from pathlib import Path
+
+from optiloop.journal import Journal, new_run_id
+from optiloop.types import Measurement, Verdict
+
+
+def test_events_are_json_lines_with_dataclasses(tmp_path: Path) -> None:
+    journal = Journal.create(tmp_path, "r1")
+    verdict = Verdict(2.0, 1.8, 2.2, True, True, "faster", Measurement.of([1.0, 1.0]), None)
+    journal.event("attempt", verdict=verdict, path=tmp_path)
+    journal.event("done")
+    lines = (tmp_path / ".optiloop" / "runs" / "r1" / "events.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    first = json.loads(lines[0])
+    assert first["event"] == "attempt" and first["verdict"]["speedup"] == 2.0
+    assert first["verdict"]["baseline"]["samples"] == [1.0, 1.0] and first["path"] == str(tmp_path)
+    assert [e["event"] for e in journal.events()] == ["attempt", "done"]
+
+
+def test_write_json_is_atomic_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "run")
+    journal.write_json("summary.json", {"a": (1, 2)})
+    assert json.loads((tmp_path / "run" / "summary.json").read_text()) == {"a": [1, 2]}
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["artifacts", "summary.json"]
+
+
+def test_run_ids_are_unique_and_sortable() -> None:
+    ids = {new_run_id() for _ in range(20)}
+    assert len(ids) == 20
+    assert all(len(i.split("-")) == 3 for i in ids)
