@@ -3,6 +3,10 @@
 A rule looks at one function definition (the hot target) and either returns a ``Rewrite`` or
 ``None`` when its pattern is absent or its guard refuses. Rules never raise for code they do not
 understand; they return ``None``.
+
+``func`` may come from a separate parse of the target's source, so a rule matches it to
+``ctx.module`` by name, never by node identity. The editor places helpers just before the
+top-level statement that holds the target, so a helper may use any name bound above that point.
 """
 
 from __future__ import annotations

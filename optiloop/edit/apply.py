@@ -14,7 +14,7 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from optiloop.edit.imports import Binding, import_block_end, module_bindings, needed_imports
+from optiloop.edit.imports import Binding, import_index, module_bindings, needed_imports
 from optiloop.edit.locate import Located, locate
 from optiloop.edit.normal import dump, normalized
 from optiloop.edit.reply import Reply, read_reply
@@ -108,8 +108,7 @@ def _place_imports(body: list[cst.BaseStatement], found: Located, imports: list[
     """Put the imports after the module's docstring and top-of-file imports."""
     if not imports:
         return
-    end, has_imports = import_block_end(found.tree)
-    index = sum(1 for first in found.top_lines if first <= end)
+    index, has_imports = import_index(found.module)
     new = [cst.parse_statement(line) for line in imports]
     if not has_imports:
         if index > 0:

@@ -6,6 +6,8 @@ import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import libcst as cst
+
 from optiloop.edit.locate import nested_blocks
 from optiloop.edit.normal import is_docstring
 from optiloop.types import Rejected
@@ -174,17 +176,16 @@ def _is_dunder_assignment(stmt: ast.stmt) -> bool:
     )
 
 
-def import_block_end(tree: ast.Module) -> tuple[int, bool]:
-    """The last line of the module's docstring and top-of-file imports (0 if there are none), and
-    whether there are imports. Dunder assignments such as ``__all__`` may sit among the imports."""
-    body = tree.body
-    end, has_imports = 0, False
-    start = 0
-    if body and is_docstring(body[0]):
-        end, start = body[0].end_lineno or body[0].lineno, 1
-    for stmt in body[start:]:
-        if _is_import_block(stmt):
-            end, has_imports = stmt.end_lineno or stmt.lineno, True
-        elif not _is_dunder_assignment(stmt):
+def import_index(module: cst.Module) -> tuple[int, bool]:
+    """Where new imports go in ``module.body`` (after the docstring and the top-of-file imports, among
+    which dunder assignments such as ``__all__`` may sit), and whether the module has such imports."""
+    index, has_imports = 0, False
+    for i, stmt in enumerate(module.body):
+        tree = ast.parse(module.code_for_node(stmt)).body
+        if i == 0 and len(tree) == 1 and is_docstring(tree[0]):
+            index = 1
+        elif all(_is_import_block(s) for s in tree):
+            index, has_imports = i + 1, True
+        elif not all(_is_dunder_assignment(s) for s in tree):
             break
-    return end, has_imports
+    return index, has_imports

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from optiloop.edit.normal import dump
 from optiloop.types import Rejected
@@ -52,7 +51,6 @@ class Located:
     module: cst.Module  # the module the node belongs to; edit this one
     node: CstDef
     top: int  # index in ``module.body`` of the top-level statement that holds the node
-    top_lines: tuple[int, ...]  # first line of each statement of ``module.body``
     ancestors: tuple[ast.ClassDef, ...]  # the enclosing classes, outermost first
 
 
@@ -105,6 +103,22 @@ def enclosing_definition(spans: Sequence[DefSpan], line: int) -> DefSpan | None:
     return max(containing, key=lambda s: (s.start, -s.end), default=None)
 
 
+class _Named(cst.CSTVisitor):
+    """Collects the functions and classes of one name, in source order (the order ``ast`` sees them)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: list[CstDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == self.name:
+            self.found.append(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if node.name.value == self.name:
+            self.found.append(node)
+
+
 def _pick(matches: list[Definition], decorators: tuple[str, ...] | None) -> Definition:
     """The last definition of a name, preferring one with the given decorators (a property's getter
     over its setter, say)."""
@@ -131,26 +145,25 @@ def locate(
         return Rejected(f"`{path}` has no function, method or class `{qualname}`")
     target = _pick(matches, decorators)
     try:
-        wrapper = MetadataWrapper(cst.parse_module(module_source))
+        module = cst.parse_module(module_source)
     except cst.ParserSyntaxError as e:
         return Rejected(
             f"`{path}` cannot be edited: libcst does not parse it: line {e.raw_line}: {e.message}"
         )
-    positions = wrapper.resolve(PositionProvider)
-    module = wrapper.module
-    line, name = target.node.lineno, target.node.name
-    node = next(
-        (
-            n
-            for n, p in positions.items()
-            if isinstance(n, cst.FunctionDef | cst.ClassDef) and p.start.line == line and n.name.value == name
-        ),
-        None,
+    name, where = target.node.name, (target.node.lineno, target.node.col_offset)
+    ordinal = sum(
+        1
+        for n in ast.walk(tree)
+        if isinstance(n, _AST_DEFS) and n.name == name and (n.lineno, n.col_offset) < where
     )
-    if node is None:
-        return Rejected(f"`{path}` cannot be edited: libcst does not see `{qualname}` at line {line}")
-    top_lines = tuple(positions[s].start.line for s in module.body)
-    top = max(i for i, first in enumerate(top_lines) if first <= line)
+    named, top = _Named(name), -1
+    for index, stmt in enumerate(module.body):
+        stmt.visit(named)
+        if len(named.found) > ordinal:
+            top = index
+            break
+    if top < 0:
+        return Rejected(f"`{path}` cannot be edited: libcst does not see `{qualname}`")
     parts = qualname.split(".")
     ancestors = tuple(
         next(
@@ -162,7 +175,7 @@ def locate(
         )
         for k in range(1, len(parts))
     )
-    return Located(target, tree, module, node, top, top_lines, ancestors)
+    return Located(target, tree, module, named.found[ordinal], top, ancestors)
 
 
 def find_definition(module_source: str, qualname: str) -> str | None:

@@ -75,6 +75,35 @@ def test_flags_move_into_the_helper(rewrite: Fixture, block: Fixture) -> None:
     )
 
 
+def test_multiline_pattern_with_comment(rewrite: Fixture, block: Fixture) -> None:
+    applied = rewrite(
+        RULE,
+        """
+        import re
+
+
+        def f(s):
+            return re.search(
+                r"(\\d+)"  # digits
+                r"-(\\w+)",
+                s,
+            )
+        """,
+    )
+    assert applied.code == block(
+        """
+        def f(s):
+            return _F_RE.search(
+                s,
+            )
+        """
+    )
+    assert applied.rewrite.helpers == ('_F_RE = re.compile(r"(\\d+)"  # digits\n    r"-(\\w+)")',)
+    namespace: dict[str, Any] = {}
+    exec(applied.module, namespace)
+    assert namespace["f"]("x 12-ab").groups() == ("12", "ab")
+
+
 @pytest.mark.parametrize(
     "source",
     [

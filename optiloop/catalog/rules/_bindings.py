@@ -1,46 +1,149 @@
-"""Where names are bound: module-level bindings (via libcst's ScopeProvider), a function's locals,
+"""Where names are bound: module-level bindings, a function's locals (via libcst's ScopeProvider),
 and locating a definition or statement in a module."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import libcst as cst
-from libcst.metadata import Assignment, MetadataWrapper, ScopeProvider
+from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from optiloop.catalog.base import RuleContext
-from optiloop.catalog.rules._util import all_nodes, own_nodes
+from optiloop.catalog.rules._util import all_nodes, code, own_nodes
+
+_STAR = "*"  # the index key for star imports, which can bind any name
 
 
 def _top_name(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def _global_scope(module: cst.Module) -> cst.metadata.Scope | None:
-    scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    return scopes.get(module)
+def _names(target: cst.BaseExpression | cst.BaseElement) -> list[str]:
+    """Plain names an assignment target binds (attributes and subscripts bind none)."""
+    if isinstance(target, (cst.Element, cst.StarredElement)):
+        return _names(target.value)
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in _names(element)]
+    return []
+
+
+class _GlobalFinder(cst.CSTVisitor):
+    """``global`` statements anywhere in a def or class, skipping expressions for speed."""
+
+    def __init__(self, found: list[cst.Global]) -> None:
+        super().__init__()
+        self.found = found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Global):
+            self.found.append(node)
+        return not isinstance(node, cst.BaseExpression)
+
+
+class _ModuleBindings(cst.CSTVisitor):
+    """Every node that binds (or deletes) a name in the module's global scope."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: dict[str, list[cst.CSTNode]] = {}
+
+    def _add(self, names: list[str], node: cst.CSTNode) -> None:
+        for name in names:
+            nodes = self.index.setdefault(name, [])
+            if all(n is not node for n in nodes):
+                nodes.append(node)
+
+    def _scope(self, node: cst.FunctionDef | cst.ClassDef) -> bool:
+        self._add([node.name.value], node)
+        found: list[cst.Global] = []
+        node.body.visit(_GlobalFinder(found))
+        for stmt in found:
+            self._add([item.name.value for item in stmt.names], stmt)
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return self._scope(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return self._scope(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._add([n for t in node.targets for n in _names(t.target)], node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(_names(node.target), node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(_names(node.target), node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(_names(node.target), node)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(_names(node.target), node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._add(_names(node.target), node)
+
+    def visit_AsName(self, node: cst.AsName) -> None:  # with ... as x, except E as x, import a as x
+        if isinstance(node.name, (cst.Name, cst.Tuple, cst.List)):
+            self._add(_names(node.name), node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            if alias.asname is None:
+                self._add([_top_name(code(alias.name))], node)
+            else:
+                self._add(_names(cast(cst.BaseExpression, alias.asname.name)), node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            self._add([_STAR], node)
+        else:
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                self._add(_names(cast(cst.BaseExpression, bound)), node)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._add([node.name.value], node)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._add([node.name.value], node)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._add([node.rest.value], node)
+
+
+_last_index: list[tuple[cst.Module, dict[str, list[cst.CSTNode]]]] = []  # the last module's, by identity
+
+
+def _bindings_index(module: cst.Module) -> dict[str, list[cst.CSTNode]]:
+    """Binding nodes by name; remembered for the last module asked about, since every rule asks."""
+    if _last_index and _last_index[0][0] is module:
+        return _last_index[0][1]
+    visitor = _ModuleBindings()
+    module.visit(visitor)
+    _last_index[:] = [(module, visitor.index)]
+    return visitor.index
 
 
 def module_level_names(module: cst.Module) -> frozenset[str]:
     """Names bound at module top level: imports, assignments, defs, classes, ``global`` targets."""
-    scope = _global_scope(module)
-    if scope is None:
-        return frozenset()
-    return frozenset(_top_name(a.name) for a in scope.assignments)
+    return frozenset(_bindings_index(module)) - {_STAR}
 
 
 def module_bindings(module: cst.Module, name: str) -> list[cst.CSTNode]:
-    """The nodes that bind ``name`` at module level (an import statement, a def, an assign target...)."""
-    scope = _global_scope(module)
-    if scope is None:
-        return []
-    nodes: list[cst.CSTNode] = []
-    for assignment in scope.assignments:
-        if not isinstance(assignment, Assignment) or _top_name(assignment.name) != name:
-            continue
-        if all(n is not assignment.node for n in nodes):
-            nodes.append(assignment.node)
-    return nodes
+    """The nodes that bind or delete ``name`` at module level (an import statement, a def, an assign...)."""
+    return _bindings_index(module).get(name, [])
 
 
 def module_imports_plainly(module: cst.Module, name: str, source: str | None = None) -> bool:
@@ -58,20 +161,30 @@ def module_imports_plainly(module: cst.Module, name: str, source: str | None = N
     return any(isinstance(a.name, cst.Name) and a.name.value == name and a.asname is None for a in aliases)
 
 
-def function_local_names(func: cst.FunctionDef) -> frozenset[str]:
-    """Names bound in the function's own scope, plus those it declares global or nonlocal."""
+def function_binding_counts(func: cst.FunctionDef) -> dict[str, int]:
+    """How many times each name is bound in the function's own scope (parameters, assignments, loop
+    targets, imports...); a name it declares global or nonlocal counts one more."""
     scopes = MetadataWrapper(cst.Module(body=[func]), unsafe_skip_copy=True).resolve(ScopeProvider)
     scope = scopes.get(func.body)
-    names = {_top_name(a.name) for a in scope.assignments} if scope is not None else set()
+    counts: dict[str, int] = {}
+    for assignment in scope.assignments if scope is not None else ():
+        name = _top_name(assignment.name)
+        counts[name] = counts.get(name, 0) + 1
     for node in own_nodes(func):
         if isinstance(node, (cst.Global, cst.Nonlocal)):
-            names.update(item.name.value for item in node.names)
-    return frozenset(names)
+            for item in node.names:
+                counts[item.name.value] = counts.get(item.name.value, 0) + 1
+    return counts
+
+
+def function_local_names(func: cst.FunctionDef) -> frozenset[str]:
+    """Names bound in the function's own scope, plus those it declares global or nonlocal."""
+    return frozenset(function_binding_counts(func))
 
 
 def has_star_import(module: cst.Module) -> bool:
-    nodes = all_nodes(module)
-    return any(isinstance(n, cst.ImportFrom) and isinstance(n.names, cst.ImportStar) for n in nodes)
+    """``from x import *`` somewhere at module level (the only place Python allows it)."""
+    return _STAR in _bindings_index(module)
 
 
 def find_function(module: cst.Module, qualname: str) -> tuple[cst.FunctionDef, bool] | None:

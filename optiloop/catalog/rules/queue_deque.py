@@ -53,29 +53,38 @@ class QueuePop0ToDeque(SafeRule):
         if uses_dynamic_scope(uses):
             return None
         locals_ = function_local_names(func)
-        ref = _deque_ref(ctx, func)
+        len_ok = "len" not in ctx.taken_names and "len" not in locals_
+        plan: dict[int, Replacement] = {}
+        queues: list[cst.List] = []
+        for name, name_use in uses.items():
+            if name in locals_:
+                queue = self._plan(name_use, len_ok, plan)
+                if queue is not None:
+                    queues.append(queue)
+        ref = _deque_ref(ctx, func) if queues else None
         if ref is None:
             return None
         constructor, import_line = ref
-        plan: dict[int, Replacement] = {}
-        len_ok = "len" not in ctx.taken_names and "len" not in locals_
-        for name, name_use in uses.items():
-            if name in locals_:
-                self._plan(name_use, constructor, len_ok, plan)
+
+        def to_deque(updated: cst.CSTNode) -> cst.CSTNode:
+            if not isinstance(updated, cst.List):
+                raise TypeError("expected a list display")
+            return cst.Call(func=constructor, args=[cst.Arg(updated)] if updated.elements else [])
+
+        plan.update((id(queue), to_deque) for queue in queues)
         definition = replace_nodes(func, plan)
         return None if definition is None else Rewrite(definition=definition, imports=(import_line,))
 
-    def _plan(
-        self, uses: list[NameUse], constructor: cst.BaseExpression, len_ok: bool, plan: dict[int, Replacement]
-    ) -> None:
+    def _plan(self, uses: list[NameUse], len_ok: bool, plan: dict[int, Replacement]) -> cst.List | None:
+        """Plan the ``popleft()`` calls of one queue; its list display, to wrap in a deque, or None."""
         if not all(u.own_scope for u in uses):
-            return
+            return None
         binding = [u for u in uses if sole_assignment(u) is not None]
         if len(binding) != 1:
-            return
+            return None
         assign = sole_assignment(binding[0])
         if assign is None or not isinstance(assign.value, cst.List):
-            return
+            return None
         local: dict[int, Replacement] = {}
         for use in uses:
             if use is binding[0] or is_truth_test(use):
@@ -85,20 +94,13 @@ class QueuePop0ToDeque(SafeRule):
             found = method_call(use)
             args = plain_args(found[1]) if found is not None else None
             if found is None or args is None:
-                return
+                return None
             method, call = found
             if method == "pop" and len(args) == 1 and isinstance(args[0], cst.Integer) and args[0].evaluated_value == 0:
                 local[id(call)] = _popleft
             elif not (method == "pop" and not args or method in ("append", "extend") and len(args) == 1):
-                return
+                return None
         if not local:
-            return
-
-        def to_deque(updated: cst.CSTNode) -> cst.CSTNode:
-            if not isinstance(updated, cst.List):
-                raise TypeError("expected a list display")
-            args = [cst.Arg(updated)] if updated.elements else []
-            return cst.Call(func=constructor, args=args)
-
-        local[id(assign.value)] = to_deque
+            return None
         plan.update(local)
+        return assign.value

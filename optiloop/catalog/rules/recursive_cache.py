@@ -1,8 +1,8 @@
 """recursive-cache: memoize a pure recursive module-level function.
 
-The decorator added is ``@functools.lru_cache(maxsize=None, typed=True)``: as fast as
-``functools.cache``, but ``f(1)``, ``f(1.0)`` and ``f(True)`` keep separate entries, so a cached result
-never comes back with the type of an earlier, merely equal argument.
+The decorator added is ``@functools.lru_cache(maxsize=None, typed=True)``: the same unbounded C cache
+as ``functools.cache``, but ``f(1)``, ``f(1.0)`` and ``f(True)`` keep separate entries, so a cached
+result never comes back with the type of an earlier, merely equal argument.
 
 The guard wants a function whose result depends only on its arguments and can be shared safely:
 
@@ -13,8 +13,8 @@ The guard wants a function whose result depends only on its arguments and can be
 * calls only to itself and to pure builtins (none of them rebound), and reads only its parameters,
   its own locals, itself and those builtins, so no global state can go stale in the cache;
 * every returned value is built from constants, parameters, arithmetic, comparisons, tuples,
-  subscripts and recursive calls (locals count when every value assigned to them qualifies), so no
-  shared mutable object escapes the cache;
+  subscripts, recursive calls and pure builtins (``sorted`` excepted) of such values (locals count
+  when every value assigned to them qualifies), so no shared mutable object escapes the cache;
 * at least two recursive call sites, or one in a loop or comprehension: overlapping subproblems,
   where memoization pays. Single linear recursion gains nothing and would hit the recursion limit
   sooner, because each level also passes through the cache wrapper.
@@ -39,25 +39,7 @@ from optiloop.catalog.rules._util import (
     name_uses,
 )
 
-PURE_BUILTINS = frozenset(
-    {
-        "len",
-        "min",
-        "max",
-        "abs",
-        "range",
-        "sum",
-        "int",
-        "float",
-        "str",
-        "tuple",
-        "sorted",
-        "divmod",
-        "pow",
-        "round",
-        "bool",
-    }
-)
+PURE_BUILTINS = frozenset("len min max abs range sum int float str tuple sorted divmod pow round bool".split())
 _ALWAYS_IMMUTABLE = frozenset({"len", "int", "float", "str", "bool", "range"})  # a number, str or range
 _IMMUTABLE_FROM_ARGS = PURE_BUILTINS - _ALWAYS_IMMUTABLE - {"sorted"}  # min/max/sum... return or combine args
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
@@ -195,10 +177,7 @@ class RecursiveCache(SafeRule):
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
         if ctx.is_method or "." in ctx.qualname or func.asynchronous is not None or func.decorators:
             return None
-        own = func.name.value
-        if ctx.qualname != own or len(module_bindings(ctx.module, own)) != 1:
-            return None
-        if not can_import(ctx, "functools"):
+        if ctx.qualname != func.name.value or not self._recurses(func):
             return None
         params = func.params
         if params.posonly_params or params.kwonly_params or params.star_kwarg is not None:
@@ -216,11 +195,13 @@ class RecursiveCache(SafeRule):
         checker = _Checker(func)
         if not checker.collect(nodes):
             return None
-        if not self._names_ok(func, checker, ctx) or not self._recurses(func):
+        if not self._names_ok(func, checker, ctx):
             return None
         for node in nodes:
             if isinstance(node, cst.Return) and node.value is not None and not checker.immutable(node.value):
                 return None
+        if len(module_bindings(ctx.module, func.name.value)) != 1 or not can_import(ctx, "functools"):
+            return None
         decorator = cst.Decorator(decorator=cst.parse_expression(_DECORATOR))
         return Rewrite(definition=func.with_changes(decorators=[decorator]), imports=("import functools",))
 

@@ -87,9 +87,14 @@ def _flag_value(node: cst.BaseExpression) -> int | None:
     return None
 
 
+def _literal(pattern: cst.BaseExpression) -> object:
+    """The value of a (possibly multi-line, commented) string literal."""
+    return ast.literal_eval(f"(\n{code(pattern).strip()}\n)")
+
+
 def _compiles(pattern: cst.BaseExpression, flags: int) -> bool:
     """The literal pattern compiles with these flags, silently."""
-    value = ast.literal_eval(code(pattern).strip())
+    value = _literal(pattern)
     allowed = 0
     for flag in _FLAGS:
         allowed |= int(getattr(re, flag, 0))
@@ -128,14 +133,6 @@ class RegexHoist(SafeRule):
     explanation = "re.<fn>(literal, ...) looks its pattern up in re's cache on each call; compile it once instead"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        module = ctx.module
-        if not module_imports_plainly(module, "re") or "re" in function_local_names(func):
-            return None
-        bindings = module_bindings(module, "re")
-        where = statement_index(module, bindings[0])
-        target = top_level_index(module, ctx.qualname.split(".")[0])
-        if where is None or target is None or where >= target:
-            return None
         uses = name_uses(func)
         taken = ctx.with_names(tuple(uses))
         stem = f"_{func.name.value.strip('_').upper() or 'PATTERN'}_RE"
@@ -155,7 +152,7 @@ class RegexHoist(SafeRule):
             flags = 0 if flags_arg is None else _flag_value(flags_arg.value)
             if flags is None or not _compiles(pattern, flags):
                 continue
-            key = (ast.literal_eval(code(pattern).strip()), flags)
+            key = (_literal(pattern), flags)
             if key not in helpers:
                 name = taken.fresh_name(stem)
                 taken = taken.with_names((name,))
@@ -164,11 +161,22 @@ class RegexHoist(SafeRule):
             helper = helpers[key][0]
             keep = [i for i, a in enumerate(node.args) if a is not bound["pattern"] and a is not flags_arg]
             plan[id(node)] = self._replacement(helper, method, keep, node.args[-1].comma)
+        if not plan or not self._re_imported_before(func, ctx):
+            return None
         definition = replace_nodes(func, plan)
         if definition is None:
             return None
         made = list(helpers.values())
         return Rewrite(definition=definition, helpers=tuple(h for _, h in made), names=tuple(n for n, _ in made))
+
+    def _re_imported_before(self, func: cst.FunctionDef, ctx: RuleContext) -> bool:
+        """``re`` is the module ``import re`` binds, before the target, and not a local of ``func``."""
+        module = ctx.module
+        if not module_imports_plainly(module, "re") or "re" in function_local_names(func):
+            return False
+        where = statement_index(module, module_bindings(module, "re")[0])
+        target = top_level_index(module, ctx.qualname.split(".")[0])
+        return where is not None and target is not None and where < target
 
     def _replacement(
         self, helper: str, method: str, keep: list[int], last_comma: cst.Comma | cst.MaybeSentinel
