@@ -30,6 +30,8 @@ def open_repo(path: Path) -> git.Repo:
     """The repository that contains ``path``; bad input when there is none or it has no commits."""
     if not path.exists():
         raise BadInput(f"{path} does not exist", "pass the path of a git repository")
+    if not path.is_dir():
+        raise BadInput(f"{path} is not a directory", "pass the directory of a git repository (or one inside it)")
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):

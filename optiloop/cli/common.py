@@ -28,6 +28,10 @@ def errors_to_exit() -> Iterator[None]:
     except git.GitCommandError as exc:
         err.print(f"optiloop: git failed: {' '.join(map(str, exc.command))}: {exc.stderr.strip()}", markup=False)
         raise typer.Exit(1) from None
+    except OSError as exc:  # a file or program that went missing under us: say which, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        err.print(f"optiloop: {exc.strerror or exc}{where}", markup=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("optiloop: interrupted", markup=False)
         raise typer.Exit(130) from None

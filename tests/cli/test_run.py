@@ -128,6 +128,7 @@ def listing(repo: Path) -> list[str]:
 
 BAD_INPUTS = {
     "not-a-repo": ("is not inside a git repository", "git init"),
+    "a-file": ("is not a directory", "directory of a git repository"),
     "no-commits": ("has no commits", "commit"),
     "no-workload": ("no workload command given", "--workload"),
     "failing-workload": ("the workload command fails", "run successfully"),
@@ -142,7 +143,10 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case: str, tmp_path: P
                                                           python_on_path: dict[str, str]) -> None:
     repo = tmp_path / "repo"
     args = run_args(repo)
-    if case == "not-a-repo":
+    if case == "a-file":
+        project(repo)
+        args = ["run", str(repo / "bench.py"), "--workload", WORKLOAD, "--tests", TEST_CMD]
+    elif case == "not-a-repo":
         repo.mkdir()
         (repo / "a.py").write_text("x = 1\n")
     elif case == "no-commits":
