@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from optiloop.errors import RunFailure
@@ -73,6 +74,18 @@ class InterleavedMeasurer:
         return Measurement.of(list(values))
 
     def compare(self, label: str) -> Verdict:
+        """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
+        that confirmation decides and is reported (the first measurement picked it, so it is biased)."""
+        first = self._compare(label)
+        if not first.accepted:
+            return first
+        confirmation = self._compare(f"{label}-confirm")
+        if confirmation.accepted:
+            return replace(confirmation, reason=f"{confirmation.reason}; confirmed on fresh samples")
+        return replace(confirmation, reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first): "
+                                            f"{confirmation.reason}")
+
+    def _compare(self, label: str) -> Verdict:
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
         for i in range(self.rounds):
             order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")

@@ -7,6 +7,7 @@ then rewrite.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -30,7 +31,7 @@ def code(node: cst.CSTNode) -> str:
     return _EMPTY.code_for_node(node)
 
 
-class SafeRule:
+class SafeRule(ABC):
     """Base for rules: ``apply`` never raises, whatever ``_apply`` runs into."""
 
     name: str = ""
@@ -42,8 +43,9 @@ class SafeRule:
         except Exception:  # a rule refuses code it does not understand instead of failing the loop
             return None
 
+    @abstractmethod
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        raise NotImplementedError
+        """The rule itself; it may raise on code it does not understand."""
 
 
 # --- where names occur ---------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Run optiloop's builtin model on every example, then measure each example's whole workload,
+original against the optimized branch, side by side (interleaved pyperf runs) in this one run.
+
+    python benchmarks/examples.py [--rounds 10] [--examples wordfreq routes]
+
+Prints, per example: the speedups optiloop committed, and the end-to-end speedup of the
+workload with its 95% interval, measured here on fresh processes after the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import git
+
+from optiloop.app import finish, prepare
+from optiloop.cli.demo import copy_example, examples
+from optiloop.config import read_pyproject
+from optiloop.measure.pyperf_run import pyperf_command
+from optiloop.measure.stats import paired_speedup
+from optiloop.proc import child_env
+
+
+def end_to_end(repo: Path, base: str, head: str, rounds: int, env: dict[str, str]) -> tuple[float, float, float]:
+    workload = str(read_pyproject(repo)["workload"])
+    trees = {"original": repo.parent / "original", "optimized": repo.parent / "optimized"}
+    handle = git.Repo(repo)
+    handle.git.worktree("add", "--detach", "-q", str(trees["original"]), base)
+    handle.git.worktree("add", "--detach", "-q", str(trees["optimized"]), head)
+    samples: dict[str, list[float]] = {"original": [], "optimized": []}
+    for side in trees:  # warm-up: byte-compile both trees
+        pyperf_command(workload, trees[side], env, repo.parent / f"warm-{side}.json", 1, 300)
+    for i in range(rounds):
+        order = ("original", "optimized") if i % 2 == 0 else ("optimized", "original")
+        for side in order:
+            samples[side] += pyperf_command(workload, trees[side], env, repo.parent / f"{side}-{i}.json", 1, 300)
+    return paired_speedup(samples["original"], samples["optimized"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--examples", nargs="*", default=examples())
+    args = parser.parse_args()
+    env = child_env({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    for name in args.examples:
+        with tempfile.TemporaryDirectory(prefix="optiloop-bench-") as tmp:
+            repo = copy_example(name, Path(tmp))
+            prepared = prepare(repo, {"model": "builtin"}, extra_env={"PATH": env["PATH"]})
+            summary = prepared.loop.run()
+            finish(prepared, summary)
+            print(f"{name}: {len(summary.accepted)} accepted of {len(summary.attempts)} candidates")
+            for a in summary.accepted:
+                assert a.verdict is not None
+                print(f"  {a.candidate.target.qualname:<20} {a.verdict.speedup:6.2f}x "
+                      f"[{a.verdict.ci_low:.2f}, {a.verdict.ci_high:.2f}]  {a.candidate.origin}")
+            head = git.Repo(repo).commit(summary.branch).hexsha
+            point, low, high = end_to_end(repo, prepared.base_sha, head, args.rounds, env)
+            print(f"  whole workload, original vs optimized, {args.rounds} interleaved rounds: "
+                  f"{point:.2f}x [{low:.2f}, {high:.2f}]")
+
+
+if __name__ == "__main__":
+    main()
