@@ -132,6 +132,11 @@ class Measurement:
         return Measurement(values, mean, var**0.5)
 
 
+def fmt_ratio(value: float) -> str:
+    """Two decimals, or three where two would round a bound onto 1.00 and hide which side it is on."""
+    return f"{value:.3f}" if 0.995 <= value < 1.005 and value != 1.0 else f"{value:.2f}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of an interleaved A/B comparison. ``speedup`` > 1 means the candidate is faster."""
@@ -144,6 +149,10 @@ class Verdict:
     reason: str
     baseline: Measurement | None = None
     candidate: Measurement | None = None
+
+    @property
+    def interval(self) -> str:
+        return f"{fmt_ratio(self.ci_low)}-{fmt_ratio(self.ci_high)}"
 
 
 @dataclass(frozen=True)

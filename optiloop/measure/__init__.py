@@ -10,7 +10,7 @@ from optiloop.errors import RunFailure
 from optiloop.journal import Journal
 from optiloop.measure.pyperf_run import MeasureError, pyperf_command
 from optiloop.measure.stats import paired_speedup
-from optiloop.types import Measurement, Verdict, Workload
+from optiloop.types import Measurement, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side, Workspace
 
 
@@ -24,7 +24,7 @@ def decide(baseline: Sequence[float], candidate: Sequence[float], min_speedup: f
     """Accept only when the interval is above 1.0 and the point estimate reaches ``min_speedup``."""
     point, low, high = paired_speedup(baseline, candidate)
     a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
-    evidence = f"{point:.2f}x (95% CI {low:.2f}-{high:.2f}, {len(baseline)} interleaved rounds)"
+    evidence = f"{point:.2f}x (95% CI {fmt_ratio(low)}-{fmt_ratio(high)}, {len(baseline)} interleaved rounds)"
     significant = low > 1.0 or high < 1.0
     if low > 1.0 and point >= min_speedup:
         return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b)

@@ -26,7 +26,7 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
             f"(mean of {n} interleaved pyperf runs each)."
         )
     lines.append(
-        f"Speedup: {verdict.speedup:.2f}x, 95% confidence interval {verdict.ci_low:.2f}x-{verdict.ci_high:.2f}x."
+        f"Speedup: {verdict.speedup:.2f}x, 95% confidence interval {verdict.interval}."
     )
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
     return lines

@@ -53,3 +53,11 @@ def test_decide_rejects_a_real_but_small_speedup() -> None:
     verdict = decide(BASE, [v / 1.02 for v in BASE], min_speedup=1.05)
     assert not verdict.accepted
     assert "below --min-speedup 1.05" in verdict.reason
+
+
+def test_interval_never_hides_which_side_of_one_it_is_on() -> None:
+    from optiloop.types import Verdict, fmt_ratio
+
+    assert fmt_ratio(1.003) == "1.003" and fmt_ratio(0.998) == "0.998"
+    assert fmt_ratio(1.0) == "1.00" and fmt_ratio(1.234) == "1.23"
+    assert Verdict(1.14, 1.003, 1.43, True, True, "").interval == "1.003-1.43"
