@@ -20,25 +20,33 @@ import git
 from optiloop.app import finish, prepare
 from optiloop.cli.demo import copy_example, examples
 from optiloop.config import read_pyproject
-from optiloop.measure.pyperf_run import pyperf_command
-from optiloop.measure.stats import paired_speedup
-from optiloop.proc import child_env
+from optiloop.journal import Journal
+from optiloop.measure import InterleavedMeasurer
+from optiloop.proc import child_env, run
+from optiloop.types import Verdict, Workload
 
 
-def end_to_end(repo: Path, base: str, head: str, rounds: int, env: dict[str, str]) -> tuple[float, float, float]:
-    workload = str(read_pyproject(repo)["workload"])
-    trees = {"original": repo.parent / "original", "optimized": repo.parent / "optimized"}
-    handle = git.Repo(repo)
-    handle.git.worktree("add", "--detach", "-q", str(trees["original"]), base)
-    handle.git.worktree("add", "--detach", "-q", str(trees["optimized"]), head)
-    samples: dict[str, list[float]] = {"original": [], "optimized": []}
-    for side in trees:  # warm-up: byte-compile both trees
-        pyperf_command(workload, trees[side], env, repo.parent / f"warm-{side}.json", 1, 300)
-    for i in range(rounds):
-        order = ("original", "optimized") if i % 2 == 0 else ("optimized", "original")
-        for side in order:
-            samples[side] += pyperf_command(workload, trees[side], env, repo.parent / f"{side}-{i}.json", 1, 300)
-    return paired_speedup(samples["original"], samples["optimized"])
+class Checkouts:
+    """The example at its original commit and at the branch head, as the measurer's two sides."""
+
+    def __init__(self, repo: Path, base: str, head: str, env: dict[str, str]) -> None:
+        self.env = env
+        self.dirs = {"baseline": repo.parent / "original", "candidate": repo.parent / "optimized"}
+        handle = git.Repo(repo)
+        handle.git.worktree("add", "--detach", "-q", str(self.dirs["baseline"]), base)
+        handle.git.worktree("add", "--detach", "-q", str(self.dirs["candidate"]), head)
+
+    def project_dir(self, side: str) -> Path:
+        return self.dirs[side]
+
+
+def end_to_end(repo: Path, base: str, head: str, rounds: int, env: dict[str, str]) -> Verdict:
+    trees = Checkouts(repo, base, head, env)
+    workload = Workload(str(read_pyproject(repo)["workload"]))
+    measurer = InterleavedMeasurer(trees, workload, Journal(repo.parent / "record"), rounds, 1.0, 300)
+    for side in trees.dirs:  # warm-up: byte-compile both trees
+        run(workload.cmd, trees.dirs[side], env, 300)
+    return measurer.measure("end-to-end")
 
 
 def main() -> None:
@@ -59,9 +67,9 @@ def main() -> None:
                 print(f"  {a.candidate.target.qualname:<20} {a.verdict.speedup:6.2f}x "
                       f"[{a.verdict.ci_low:.2f}, {a.verdict.ci_high:.2f}]  {a.candidate.origin}")
             head = git.Repo(repo).commit(summary.branch).hexsha
-            point, low, high = end_to_end(repo, prepared.base_sha, head, args.rounds, env)
+            verdict = end_to_end(repo, prepared.base_sha, head, args.rounds, env)
             print(f"  whole workload, original vs optimized, {args.rounds} interleaved rounds: "
-                  f"{point:.2f}x [{low:.2f}, {high:.2f}]")
+                  f"{verdict.speedup:.2f}x [{verdict.interval}]")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 
 
 def test_ruff_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "optiloop", "tests"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "optiloop", "tests", "benchmarks"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 

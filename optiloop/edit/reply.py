@@ -140,7 +140,7 @@ class _Reader:
                     f"line {self.line(node)}: the reply's `class {node.name.value}` does not define `{want}`"
                 )
             for i, member in enumerate(body):
-                if i != index and not _is_placeholder(member):
+                if i != index and not _stands_for_omitted(member):
                     label = _name(member) or self.snippet(member)
                     members.append(Member(self.line(member), depth, label, self.tree(member)))
             found = body[index]
@@ -161,7 +161,7 @@ def _binds_names(target: ast.expr) -> bool:
     return isinstance(target, ast.Name)
 
 
-def _is_placeholder(stmt: cst.BaseStatement) -> bool:
+def _stands_for_omitted(stmt: cst.BaseStatement) -> bool:
     """``pass`` or ``...`` standing for members the wrapper leaves out."""
     return isinstance(stmt, cst.SimpleStatementLine) and all(
         isinstance(s, cst.Pass) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis))

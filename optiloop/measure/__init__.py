@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Protocol
 
 from optiloop.errors import RunFailure
@@ -11,7 +12,15 @@ from optiloop.journal import Journal
 from optiloop.measure.pyperf_run import MeasureError, pyperf_command
 from optiloop.measure.stats import paired_speedup
 from optiloop.types import Measurement, Verdict, Workload, fmt_ratio
-from optiloop.workspace import Side, Workspace
+from optiloop.workspace import Side
+
+
+class Trees(Protocol):
+    """Two copies of the project to run the workload in (a ``Workspace`` is one)."""
+
+    env: dict[str, str]
+
+    def project_dir(self, side: Side) -> Path: ...
 
 
 class Measurer(Protocol):
@@ -42,7 +51,7 @@ class InterleavedMeasurer:
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Trees,
         workload: Workload,
         journal: Journal,
         rounds: int,
@@ -76,16 +85,17 @@ class InterleavedMeasurer:
     def compare(self, label: str) -> Verdict:
         """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
         that confirmation decides and is reported (the first measurement picked it, so it is biased)."""
-        first = self._compare(label)
+        first = self.measure(label)
         if not first.accepted:
             return first
-        confirmation = self._compare(f"{label}-confirm")
+        confirmation = self.measure(f"{label}-confirm")
         if confirmation.accepted:
             return replace(confirmation, reason=f"{confirmation.reason}; confirmed on fresh samples")
         return replace(confirmation, reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first): "
                                             f"{confirmation.reason}")
 
-    def _compare(self, label: str) -> Verdict:
+    def measure(self, label: str) -> Verdict:
+        """One interleaved A/B comparison, without confirmation."""
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
         for i in range(self.rounds):
             order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
