@@ -54,6 +54,16 @@ class Settings(BaseModel):
     exclude: tuple[str, ...] = Field((), description="globs of files never optimized")
     timeout: float = Field(900.0, gt=0, description="seconds one test or workload run may take")
     max_rounds_per_target: int = Field(2, ge=1, description="times a model is asked about one target")
+    measure_budget: float | None = Field(None, gt=0, description="seconds one measurement verdict may take")
+    candidates: int = Field(1, ge=1, le=16, description="candidates requested from the model per target")
+    prompts: str | None = Field(None, description="directory of Jinja templates overriding the shipped prompts")
+    api_key_env: str | None = Field(None, description="environment variable that holds the model's API key")
+    base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
+    max_cost: float | None = Field(None, ge=0, description="most US dollars to spend on model calls")
+    time_budget: float | None = Field(None, gt=0, description="seconds the whole run may take")
+    cache: bool = Field(True, description="reuse cached model replies for identical prompts")
+    replay_calls: int = Field(50, ge=0, le=10000, description="calls per target captured for replay")
+    memory_limit_mb: int = Field(4096, ge=64, description="memory limit of test and replay subprocesses")
 
 
 FIELDS = tuple(Settings.model_fields)

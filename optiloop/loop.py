@@ -147,7 +147,7 @@ class Loop:
     def _verify_and_measure(self, attempt: Attempt, edit: Applied) -> Attempt:
         files = {attempt.candidate.target.path: edit.new_module}
         self.s.place.stage(files)
-        checks = self.s.verifier.verify()
+        checks = self.s.verifier.verify(attempt.candidate)
         if not all(c.passed for c in checks):
             return Attempt(attempt.number, attempt.candidate, edit, checks)
         verdict = self.s.measurer.compare(f"attempt-{attempt.number}")

@@ -60,7 +60,7 @@ class Verifier:
     def __init__(self, place: Files) -> None:
         self.place = place
 
-    def verify(self) -> tuple[Check, ...]:
+    def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         ok = "raise" not in self.place.staged.get("m.py", "")
         return (Check("tests", ok, "passed" if ok else "AssertionError"),)
 

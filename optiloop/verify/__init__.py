@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from optiloop.types import Check, Workload
+from optiloop.types import Candidate, Check, Workload
 from optiloop.workspace import Side, Workspace
 
 
 class Verifier(Protocol):
-    def verify(self) -> tuple[Check, ...]:
+    def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         """Checks of the staged candidate, stopping at the first that fails."""
         ...
 
@@ -49,7 +49,7 @@ class CommandVerifier:
         self.timeout = timeout
         self.side = side
 
-    def verify(self) -> tuple[Check, ...]:
+    def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         tests = self.ws.run(self.tests, self.side, self.timeout)
         if not tests.ok:
             why = f"timed out after {self.timeout:.0f} s" if tests.timed_out else tests.tail()
