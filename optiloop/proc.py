@@ -8,20 +8,23 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+_RUNNER_STATE = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER"})
 _SECRET = re.compile(r"(_API_KEY|_TOKEN|_SECRET|_PASSWORD)$|^(OPENAI|ANTHROPIC)_", re.IGNORECASE)
 
 
 def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a child that runs user code: the parent's, minus anything secret.
 
-    ``PYTHONHASHSEED`` is fixed so that children are deterministic.
+    ``PYTHONHASHSEED`` is fixed so that children are deterministic. State of an enclosing test
+    runner (``PYTEST_CURRENT_TEST``, set when optiloop itself runs under pytest) is not passed on:
+    the project's own test run would otherwise be mistaken for that test.
     """
     source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if not _SECRET.search(k)}
+    env = {k: v for k, v in source.items() if not _SECRET.search(k) and k not in _RUNNER_STATE}
     env["PYTHONHASHSEED"] = "0"
     env.update(extra or {})
     return env
@@ -57,10 +60,13 @@ def run(
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
+    memory_mb: int | None = None,
 ) -> Completed:
     """Run ``cmd`` (a shell string or an argv list) and wait at most ``timeout`` seconds.
 
-    The child gets its own process group, so a timeout kills everything it started.
+    The child gets its own process group, so a timeout kills everything it started. With
+    ``memory_mb``, the child's address space is limited (RLIMIT_AS) to that many MiB, so an
+    allocation beyond it fails with ``MemoryError`` instead of exhausting the machine.
     """
     argv = shell_argv(cmd) if isinstance(cmd, str) else list(cmd)
     start = time.perf_counter()
@@ -74,6 +80,7 @@ def run(
         text=True,
         errors="replace",
         start_new_session=True,
+        preexec_fn=_address_space_limit(memory_mb) if memory_mb else None,
     ) as child:
         try:
             out, err = child.communicate(timeout=timeout)
@@ -85,6 +92,18 @@ def run(
     seconds = time.perf_counter() - start
     code = child.returncode if child.returncode is not None else -9
     return Completed(code, out or "", err or "", seconds, timed_out)
+
+
+def _address_space_limit(memory_mb: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps the child's address space (inherited by everything it starts)."""
+    import resource  # POSIX only; imported before the fork, never in the child
+
+    limit = memory_mb * 1024 * 1024
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
 
 
 def _kill_group(child: subprocess.Popen[str]) -> None:

@@ -6,6 +6,7 @@ import textwrap
 
 from optiloop.targets import dotted_name
 from optiloop.types import Candidate, Check, Verdict
+from optiloop.verify.gate import WEAK_EVIDENCE
 
 
 def _seconds(value: float) -> str:
@@ -29,6 +30,9 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
         f"Speedup: {verdict.speedup:.2f}x, 95% confidence interval {verdict.interval}."
     )
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
+    if any(c.name == "replay" and WEAK_EVIDENCE in c.detail for c in checks):
+        lines.append("Weak evidence: few real calls of the target could be replayed, so its correctness "
+                     "rests mostly on the project's tests.")
     return lines
 
 

@@ -1,29 +1,26 @@
-"""The correctness gate: the project's tests and the workload, run on the candidate's tree."""
+"""The correctness gate.
+
+``Gate`` is the full gate (parses → imports → replay of captured calls → covering tests → tests →
+workload output; see ``docs/verification.md``). ``CommandVerifier`` is the plain one: tests, then the
+workload, in the candidate tree.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from optiloop.types import Candidate, Check, Workload
+from optiloop.verify.gate import MIN_CALLS, WEAK_EVIDENCE, Gate
+from optiloop.verify.output import first_difference
 from optiloop.workspace import Side, Workspace
+
+__all__ = ["MIN_CALLS", "WEAK_EVIDENCE", "CommandVerifier", "Gate", "Verifier", "first_difference"]
 
 
 class Verifier(Protocol):
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         """Checks of the staged candidate, stopping at the first that fails."""
         ...
-
-
-def first_difference(expected: str, got: str) -> str:
-    """Where two outputs first differ, in one line a model can act on."""
-    exp, act = expected.splitlines(), got.splitlines()
-    for n, (a, b) in enumerate(zip(exp, act, strict=False), start=1):
-        if a != b:
-            return f"line {n}: expected {a[:120]!r}, got {b[:120]!r}"
-    n = min(len(exp), len(act)) + 1
-    if len(exp) > len(act):
-        return f"line {n}: expected {exp[n - 1][:120]!r}, got end of output"
-    return f"line {n}: expected end of output, got {act[n - 1][:120]!r}"
 
 
 class CommandVerifier:

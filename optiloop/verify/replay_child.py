@@ -1,0 +1,200 @@
+"""Imports the candidate's module and replays captured calls against it (standard library only).
+
+Run as a script in a fresh interpreter of the project: ``python replay_child.py SPEC.json``. The spec
+names the module, the candidate's file, ``sys.path`` entries to put first, the capture files, the
+result file, calls to ``skip`` and whether to ``collect`` every differing call instead of stopping at
+the first (the self-check of the original, which finds calls that do not replay reproducibly).
+Progress goes to stderr as ``@@optiloop <stage>`` lines, so a parent that kills a hung child knows
+where it hung. The result (JSON) says whether the import worked, how many calls were
+replayed or skipped, and the first mismatch, described for a model to act on. The comparison rules
+are those of ``compare.py`` next to this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import pickle
+import random
+import sys
+import time
+from typing import Any
+
+MEMORY = "MemoryError"
+
+
+def _load_compare() -> Any:
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("_optiloop_compare", os.path.join(here, "compare.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_optiloop_compare"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _mark(stage: str) -> None:
+    sys.stderr.write(f"\n@@optiloop {stage}\n")
+    sys.stderr.flush()
+
+
+def _write(path: str, data: dict[str, Any]) -> None:
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(path + ".tmp", path)
+
+
+def _exc_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _resolve(module: Any, qualname: str) -> tuple[Any, bool]:
+    """The plain function to call, and whether its first argument is ``self`` or ``cls``."""
+    owner = module
+    parts = qualname.split(".")
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    raw = owner.__dict__[parts[-1]]
+    if isinstance(raw, staticmethod):
+        return raw.__func__, False
+    if isinstance(raw, classmethod):
+        return raw.__func__, True
+    return raw, len(parts) > 1
+
+
+class Replay:
+    def __init__(self, spec: dict[str, Any], compare: Any) -> None:
+        self.spec = spec
+        self.cmp = compare
+        self.result: dict[str, Any] = {"imported": False, "import_error": "", "replayed": 0, "skipped": 0,
+                                       "mismatch": "", "memory": False, "seconds": 0.0, "captured_seconds": 0.0}
+
+    def call_text(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> str:
+        name = self.spec["qualname"]
+        shown = [self.cmp.short(a) for a in (args[1:] if bound else args)]
+        shown += [f"{k}={self.cmp.short(v)}" for k, v in kwargs.items()]
+        if bound and args:
+            who = args[0].__qualname__ if isinstance(args[0], type) else type(args[0]).__qualname__
+            return f"{who}.{name.split('.')[-1]}({', '.join(shown)})"
+        return f"{name}({', '.join(shown)})"
+
+    def exc_text(self, name: str, args: Any, qualified: bool = False) -> str:
+        """``KeyError('zz')``; with ``qualified``, the type's full name (``builtins.KeyError``)."""
+        shown = name if qualified else name.split(".")[-1]
+        if isinstance(args, str):  # the original's arguments did not pickle; this is their repr
+            return f"{shown}{args}"
+        return f"{shown}({', '.join(self.cmp.short(a) for a in args)})"
+
+    def outcome_difference(self, expected: tuple[Any, ...], got: tuple[Any, ...]) -> str | None:
+        short = self.cmp.short
+        if expected[0] == "return" and got[0] == "return":
+            found: str | None = self.cmp.difference(expected[1], got[1], "result")
+            return f"wrong result: {found}" if found else None
+        if expected[0] == "return":
+            return f"raised {self.exc_text(got[1], got[2])} instead of returning {short(expected[1])}"
+        if got[0] == "return":
+            return f"returned {short(got[1])} instead of raising {self.exc_text(expected[1], expected[2])}"
+        if expected[1] != got[1]:
+            return (f"raised {self.exc_text(got[1], got[2], True)} instead of "
+                    f"{self.exc_text(expected[1], expected[2], True)} (the exception type must stay the same)")
+        exp_args, got_args = expected[2], got[2]
+        if isinstance(exp_args, str):  # the original's arguments did not pickle: compared by repr
+            got_args = repr(got_args)
+        found = self.cmp.difference(exp_args, got_args, "exception args")
+        return f"raised {expected[1]} with different arguments: {found}" if found else None
+
+    def mutation_difference(self, expected: tuple[Any, ...], got: tuple[Any, ...], bound: bool,
+                            exp_kwargs: dict[str, Any], got_kwargs: dict[str, Any]) -> str | None:
+        for i, (a, b) in enumerate(zip(expected, got, strict=False)):
+            label = ("self" if not isinstance(a, type) else "cls") if bound and i == 0 else f"argument {i + 1}"
+            found = self.cmp.difference(a, b, label)
+            if found:
+                return f"{label} after the call differs from the original's: {found}"
+        for key in exp_kwargs:
+            found = self.cmp.difference(exp_kwargs[key], got_kwargs.get(key), f"argument {key}=")
+            if found:
+                return f"argument {key}= after the call differs from the original's: {found}"
+        return None
+
+    def run(self) -> dict[str, Any]:
+        spec = self.spec
+        _mark("importing")
+        try:
+            module = importlib.import_module(spec["module"])
+        except BaseException as exc:  # noqa: BLE001 - any failure to import is the verdict
+            self.result["import_error"] = f"importing {spec['module']} raised {_exc_name(exc)}: {exc}"
+            return self.result
+        where = getattr(module, "__file__", None) or "?"
+        if not (where != "?" and os.path.exists(spec["file"]) and os.path.samefile(where, spec["file"])):
+            self.result["import_error"] = f"{spec['module']} was imported from {where}, not from {spec['file']}"
+            return self.result
+        try:
+            func, bound = _resolve(module, spec["qualname"])
+        except (AttributeError, KeyError):
+            self.result["import_error"] = f"{spec['module']} has no {spec['qualname']} after the change"
+            return self.result
+        self.result["imported"] = True
+        _write(spec["result"], self.result)
+        records: list[dict[str, Any]] = []
+        for path in spec["captures"]:
+            with open(path, "rb") as fh:
+                records.extend(pickle.load(fh)["calls"])
+        total = len(records)
+        skip = set(spec.get("skip", ()))
+        collect = bool(spec.get("collect"))  # the self-check: note every call that differs, do not stop
+        self.result["unstable"] = []
+        for n, record in enumerate(records, start=1):
+            if n in skip:
+                self.result["unstable_skipped"] = self.result.get("unstable_skipped", 0) + 1
+                continue
+            try:
+                args, kwargs = pickle.loads(record["before"])
+                expected, exp_args, exp_kwargs = pickle.loads(record["after"])
+            except Exception:
+                self.result["skipped"] += 1
+                continue
+            shown = self.call_text(func, args, kwargs, bound)
+            _mark(f"call {n} of {total}: {shown}")
+            random.seed(0)
+            start = time.perf_counter()
+            try:
+                got: tuple[Any, ...] = ("return", func(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
+                got = ("raise", _exc_name(exc), exc.args)
+            self.result["seconds"] += time.perf_counter() - start
+            self.result["captured_seconds"] += float(record.get("seconds", 0.0))
+            self.result["replayed"] += 1
+            if got[0] == "raise" and got[1] == "builtins." + MEMORY and expected[1] != got[1] and not collect:
+                self.result["memory"] = True
+                self.result["mismatch"] = f"call {n} of {total}: {shown} raised MemoryError"
+                return self.result
+            found = self.outcome_difference(expected, got)
+            if found is None:
+                found = self.mutation_difference(exp_args, args, bound, exp_kwargs, kwargs)
+            if found is not None and collect:
+                self.result["unstable"].append(n)
+            elif found is not None:
+                self.result["mismatch"] = f"call {n} of {total}: {shown} {found}"
+                return self.result
+        return self.result
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8") as fh:
+        spec = json.load(fh)
+    sys.path[:0] = spec["sys_path"]
+    random.seed(0)
+    result = Replay(spec, _load_compare()).run()
+    result["done"] = True
+    _write(spec["result"], result)
+    return 0
+
+
+if __name__ == "__main__":
+    # this file's directory is not the project's: keep its neighbours from shadowing project modules
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]
+    sys.exit(main(sys.argv))
