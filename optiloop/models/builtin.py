@@ -1,13 +1,20 @@
 """The offline model: candidates from the catalog of verified rewrite rules.
 
-For a target it applies every rule that matches; the combination of all matching rules comes
-first, then each rule alone. Each candidate still goes through the same gate and measurement as a
-language model's.
+For a target it finds every rule that matches, then offers combinations of them, best first: all
+rules chained together (a rule may match only after another's rewrite: ``xs = xs + [x]`` becomes
+``xs.append(x)``, whose lookup can then be hoisted), then every combination of the matching rules that
+leaves one out (in case that one breaks something), then each rule alone, then the remaining
+combinations from larger to smaller. A
+combination is the rules applied one after another, each to the previous one's result; its origin
+names the rules that actually applied. At most ``MAX_CANDIDATES`` candidates, none with the same
+code as an earlier one. Each candidate still goes through the same gate and measurement as a language
+model's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import chain, combinations
 
 import libcst as cst
 
@@ -15,6 +22,22 @@ from optiloop.catalog import default_rules, rule_context
 from optiloop.catalog.base import Rewrite, Rule, RuleContext
 from optiloop.models.base import Request
 from optiloop.types import Candidate, Target
+
+MAX_CANDIDATES = 8
+
+
+def subsets(n: int) -> Iterator[tuple[int, ...]]:
+    """Index combinations of ``n`` matching rules, best first: all, all but one, each alone, the rest
+    (larger before smaller), each once, each in rule order."""
+    seen: set[tuple[int, ...]] = set()
+    sizes = [n, n - 1, 1, *range(n - 2, 1, -1)]
+    for size in sizes:
+        if size < 1:
+            continue
+        for combo in combinations(range(n), size):
+            if combo not in seen:
+                seen.add(combo)
+                yield combo
 
 
 def _definition(target: Target) -> cst.FunctionDef | None:
@@ -50,8 +73,9 @@ class BuiltinModel:
 
     name = "builtin"
 
-    def __init__(self, rules: Sequence[Rule] | None = None) -> None:
+    def __init__(self, rules: Sequence[Rule] | None = None, limit: int = MAX_CANDIDATES) -> None:
         self.rules = tuple(rules) if rules is not None else default_rules()
+        self.limit = limit
 
     def _apply_all(self, func: cst.FunctionDef, ctx: RuleContext) -> list[tuple[Rule, Rewrite]]:
         found = []
@@ -83,11 +107,23 @@ class BuiltinModel:
             return []
         ctx = rule_context(module, target.qualname)
         singles = self._apply_all(func, ctx)
-        options: list[tuple[list[Rule], Rewrite]] = []
-        if len(singles) > 1:
-            options.append(self._chain(func, ctx, [rule for rule, _ in singles]))
-        options.extend(([rule], rewrite) for rule, rewrite in singles)
-        return [self._candidate(target, rules, rewrite) for rules, rewrite in options if rules]
+        candidates: list[Candidate] = []
+        sources: set[str] = set()
+        first: Iterator[tuple[int, ...] | None] = iter([None] if singles else [])  # None: every rule, in order
+        for combo in chain(first, subsets(len(singles))):  # lazy: there are 2**n - 1 subsets
+            if len(candidates) >= self.limit:
+                break
+            if combo is None:  # a rule may match only after another's rewrite
+                rules, rewrite = self._chain(func, ctx, self.rules)
+            elif len(combo) == 1:
+                rules, rewrite = [singles[combo[0]][0]], singles[combo[0]][1]
+            else:
+                rules, rewrite = self._chain(func, ctx, [singles[i][0] for i in combo])
+            candidate = self._candidate(target, rules, rewrite) if rules else None
+            if candidate is not None and candidate.new_source not in sources:
+                sources.add(candidate.new_source)
+                candidates.append(candidate)
+        return candidates
 
     def _candidate(self, target: Target, rules: list[Rule], rewrite: Rewrite) -> Candidate:
         rationale = "\n".join(f"{r.name}: {r.explanation}" for r in rules)

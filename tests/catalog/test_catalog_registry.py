@@ -19,6 +19,14 @@ BUILTIN_NAMES = [
     "dedupe-list-to-set",
     "queue-pop0-to-deque",
     "recursive-cache",
+    "count-with-counter",
+    "group-by-dict",
+    "sorted-first-to-min",
+    "range-len-to-enumerate",
+    "list-concat-to-append",
+    "string-concat-join",
+    "loop-invariant-hoist",
+    "attribute-hoist",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Order reports for a small shop."""
