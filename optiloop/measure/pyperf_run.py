@@ -9,14 +9,26 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from statistics import median
 
 import pyperf
 
 from optiloop import proc
 
+TOO_FAST = 0.001  # seconds of workload beyond the cost of starting an empty command
+STARTUP_SLACK = 30.0  # seconds pyperf itself may take to start, beyond the workload's own timeout
+
 
 class MeasureError(Exception):
     """The measured command failed or timed out; carries the output tail."""
+
+
+class TimedOut(MeasureError):
+    """A run of the workload took longer than the timeout."""
+
+
+class TooFast(MeasureError):
+    """The workload finishes too quickly for a process-level timer to tell changes apart."""
 
 
 def pyperf_command(
@@ -27,23 +39,53 @@ def pyperf_command(
     values: int,
     timeout: float,
     name: str = "workload",
+    warmups: int = 0,
 ) -> tuple[float, ...]:
-    """Run ``cmd`` ``values`` times in one pyperf worker process; returns seconds per run."""
+    """Run ``cmd`` ``warmups + values`` times in one pyperf worker process; returns seconds per
+    measured run (warm-up runs stay in the JSON file, marked as such by pyperf)."""
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.unlink(missing_ok=True)
     argv = [
         sys.executable, "-m", "pyperf", "command",
-        "--quiet", "--processes", "1", "--values", str(values), "--warmups", "0", "--loops", "1",
+        "--quiet", "--processes", "1", "--values", str(values), "--warmups", str(warmups), "--loops", "1",
         "--copy-env", "--name", name, "--output", str(out_json),
         "--", *proc.shell_argv(cmd),
     ]  # fmt: skip
-    done = proc.run(argv, cwd, env, timeout * values + 60)
+    limit = timeout * (values + warmups) + min(STARTUP_SLACK, 2.0 + 2 * timeout)
+    done = proc.run(argv, cwd, env, limit)
     if done.timed_out:
-        raise MeasureError(f"timed out after {timeout * values + 60:.0f} s")
+        raise TimedOut(f"it did not finish within --timeout {timeout:g} s per run (no result after {limit:.0f} s)")
     if not done.ok or not out_json.exists():
-        raise MeasureError(f"exit code {done.returncode}: {_reason(done)}")
+        raise MeasureError(_failure(cmd, cwd, env, timeout, done))
     bench = pyperf.Benchmark.load(str(out_json))
     return tuple(float(v) for v in bench.get_values())
+
+
+def startup_cost(cwd: Path, env: Mapping[str, str], out_json: Path, timeout: float = 60.0) -> float:
+    """Seconds pyperf measures for an empty command (``true``): what starting a process costs."""
+    return median(pyperf_command("true", cwd, env, out_json, 3, timeout, name="empty", warmups=1))
+
+
+def check_timeable(values: tuple[float, ...], cwd: Path, env: Mapping[str, str], out_json: Path) -> None:
+    """Raise ``TooFast`` when the workload is less than ``TOO_FAST`` above an empty command's time."""
+    typical = median(values)
+    if typical >= 0.010:  # cheap case first: 10 ms is far above any process start-up
+        return
+    empty = startup_cost(cwd, env, out_json)
+    if typical - empty < TOO_FAST:
+        raise TooFast(f"the workload takes {typical * 1000:.2f} ms per run, no more than starting an empty "
+                      f"command takes ({empty * 1000:.2f} ms): too fast to time")
+
+
+def _failure(cmd: str, cwd: Path, env: Mapping[str, str], timeout: float, done: proc.Completed) -> str:
+    """pyperf hides the command's own output: run it once more, directly, to say why it failed."""
+    direct = proc.run(cmd, cwd, env, timeout)
+    if direct.timed_out:
+        return f"a run took longer than --timeout {timeout:g} s"
+    if not direct.ok:
+        last = direct.tail(1)
+        return f"exit code {direct.returncode}" + (f": {last}" if last else "")
+    return f"pyperf failed: {_reason(done)}"
 
 
 def _reason(done: proc.Completed) -> str:

@@ -1,0 +1,74 @@
+"""``optiloop bench``: how long the workload takes, mean ± stdev over fresh processes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from optiloop.cli.common import err, errors_to_exit, say
+from optiloop.config import load_settings
+from optiloop.errors import BadInput
+from optiloop.measure.instructions import fmt_count
+from optiloop.measure.standalone import BenchResult, bench
+from optiloop.proc import child_env
+
+
+@contextmanager
+def progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on a terminal's stderr; nothing when stderr is not a terminal."""
+    if not err.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def fmt_seconds(s: float) -> str:
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.3f} s"
+
+
+def bench_text(r: BenchResult) -> str:
+    m = r.measurement
+    text = (f"workload: {fmt_seconds(m.mean)} ± {fmt_seconds(m.stdev)} (mean ± stdev of {len(m.samples)} runs, "
+            f"each in a fresh process; median {fmt_seconds(r.median)}, min {fmt_seconds(min(m.samples))}, "
+            f"max {fmt_seconds(max(m.samples))})")
+    if r.instructions is not None:
+        text += f"; {fmt_count(r.instructions)} instructions per run"
+    return text
+
+
+def bench_json(r: BenchResult) -> dict[str, object]:
+    m = r.measurement
+    return {"command": r.command, "path": r.path, "runs": len(m.samples), "mean": m.mean, "stdev": m.stdev,
+            "median": r.median, "min": min(m.samples), "max": max(m.samples), "samples": list(m.samples),
+            "instructions": r.instructions}
+
+
+def bench_command(
+    path: Annotated[Path, typer.Argument(help="The project directory the workload runs in.")] = Path("."),
+    workload: Annotated[str | None, typer.Option(help="Shell command to time (default: from pyproject).")] = None,
+    runs: Annotated[int, typer.Option(min=2, max=1000, help="Timed runs, each in a fresh process.")] = 10,
+    timeout: Annotated[float | None, typer.Option(help="Seconds one run may take.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Time the workload: mean ± stdev over fresh processes, after a warm-up run."""
+    with errors_to_exit():
+        if not path.is_dir():
+            raise BadInput(f"{path} is not a directory", "pass the project's directory")
+        settings = load_settings(path, {"workload": workload, "timeout": timeout})
+        if not settings.workload:
+            raise BadInput("no workload command given",
+                           "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
+        env = child_env({"PATH": os.environ.get("PATH", "")})
+        with progress_bar("timing the workload") as update:
+            result = bench(path.resolve(), settings.workload, runs, settings.timeout, env, update)
+        say(json.dumps(bench_json(result), indent=2) if as_json else bench_text(result))

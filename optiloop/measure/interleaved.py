@@ -1,0 +1,248 @@
+"""The interleaved A/B measurer: noise floor, quick screen, sequential looks, confirmation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from optiloop.errors import BadInput, RunFailure
+from optiloop.journal import Journal
+from optiloop.measure import instructions
+from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
+from optiloop.measure.stats import Noise, Plan, interval, noise_of, plan, rounds_for_budget
+from optiloop.types import Measurement, Verdict, Workload, fmt_ratio
+from optiloop.workspace import Side
+
+NOISE_ROUNDS = 5  # fewest A/A rounds for the noise floor
+SCREEN_ROUNDS = 3
+GROWTH = 4  # without a budget, an unclear verdict may take up to 4x --rounds
+
+
+class Trees(Protocol):
+    """Two copies of the project to run the workload in (a ``Workspace`` is one)."""
+
+    env: dict[str, str]
+
+    def project_dir(self, side: Side) -> Path: ...
+
+
+def _pct(level: float) -> str:
+    return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def decide(
+    baseline: Sequence[float],
+    candidate: Sequence[float],
+    min_speedup: float,
+    level: float = 0.95,
+    floor: float | None = None,
+) -> Verdict:
+    """Accept only when the ``level`` interval is above 1.0 and the point estimate reaches
+    ``min_speedup`` and the noise ``floor`` (when one was measured)."""
+    point, low, high = interval(baseline, candidate, level)
+    a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
+    evidence = f"{point:.2f}x ({_pct(level)} CI {fmt_ratio(low)}-{fmt_ratio(high)}, {len(baseline)} interleaved rounds)"
+    significant = low > 1.0 or high < 1.0
+    threshold = max(min_speedup, floor or 0.0)
+    if low > 1.0 and point >= threshold:
+        return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b)
+    if high < 1.0:
+        reason = f"slower: {evidence}"
+    elif low > 1.0 and point < min_speedup:
+        reason = f"faster but below --min-speedup {min_speedup:.2f}: {evidence}"
+    elif low > 1.0:
+        reason = (f"faster but below the noise floor {threshold:.2f}x of this run "
+                  f"(an A/A measurement shows that much): {evidence}")
+    else:
+        reason = f"not significant: {evidence}; the interval includes 1.0"
+    return Verdict(point, low, high, significant, False, reason, a, b)
+
+
+class InterleavedMeasurer:
+    """pyperf runs of the workload in both worktrees, alternating A B, B A, A B ... per round.
+
+    ``baseline()`` measures the baseline against itself (A/A) and keeps that as the run's noise
+    floor; ``measure()`` stops at the quick screen or at a look of its ``Plan`` as soon as the verdict
+    is clear; ``compare()`` confirms a passing speedup on fresh samples.
+    """
+
+    def __init__(
+        self,
+        workspace: Trees,
+        workload: Workload,
+        journal: Journal,
+        rounds: int,
+        min_speedup: float,
+        timeout: float,
+        budget: float | None = None,
+        screen: int = SCREEN_ROUNDS,
+        on_round: Callable[[int, int], None] | None = None,
+        noise_rounds: int = NOISE_ROUNDS,
+    ) -> None:
+        self.ws = workspace
+        self.workload = workload
+        self.journal = journal
+        self.rounds = rounds
+        self.min_speedup = min_speedup
+        self.timeout = timeout
+        self.budget = budget
+        self.screen = screen
+        self.on_round = on_round
+        self.noise_rounds = noise_rounds
+        self.noise: Noise | None = None
+        self.round_seconds: float | None = None
+
+    def _values(self, side: Side, name: str, values: int, warmups: int = 0) -> tuple[float, ...]:
+        return pyperf_command(
+            self.workload.cmd,
+            self.ws.project_dir(side) / self.workload.cwd,
+            self.ws.env,
+            self.journal.artifact(f"measure/{name}.json"),
+            values,
+            self.timeout,
+            warmups=warmups,
+        )
+
+    # -- the noise floor ---------------------------------------------------------------------
+
+    def baseline(self) -> Measurement:
+        """The baseline against itself, interleaved (A/A): its times are the baseline measurement,
+        and its interval is the run's noise floor, which the threshold never goes below."""
+        rounds = max(self.rounds, self.noise_rounds)
+        a: list[float] = []
+        b: list[float] = []
+        start = time.monotonic()
+        try:
+            for i in range(rounds):
+                warm = 1 if i == 0 else 0
+                a += self._values("baseline", f"noise/a-{i}", 1, warm)
+                b += self._values("baseline", f"noise/b-{i}", 1, warm)
+                if i == 0:
+                    start = time.monotonic()  # the warm-up round does not count for calibration
+                    self._check_timeable(a)
+        except TooFast as exc:
+            raise BadInput(str(exc), "give the workload a larger input, so that one run takes 10 ms or more") from None
+        except MeasureError as exc:
+            raise RunFailure(f"measuring the baseline workload failed: {exc}") from None
+        self.round_seconds = (time.monotonic() - start) / max(1, rounds - 1)
+        self.noise = noise_of(a, b)
+        self.journal.event("noise_floor", rounds=rounds, point=self.noise.point, low=self.noise.low,
+                           high=self.noise.high, floor=self.noise.ratio, round_seconds=self.round_seconds)
+        return Measurement.of(a + b)
+
+    def _check_timeable(self, values: Sequence[float]) -> None:
+        check_timeable(tuple(values), self.ws.project_dir("baseline") / self.workload.cwd, self.ws.env,
+                       self.journal.artifact("measure/empty-command.json"))
+
+    def threshold(self, rounds: int) -> float:
+        """The smallest point estimate accepted after ``rounds`` rounds."""
+        return max(self.min_speedup, self.noise.floor(rounds) if self.noise else 0.0)
+
+    # -- A/B ----------------------------------------------------------------------------------
+
+    def compare(self, label: str) -> Verdict:
+        """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
+        that confirmation decides and is reported (the first measurement picked it, so it is biased)."""
+        first = self.measure(label, measurements=2)
+        if not first.accepted:
+            return first
+        confirmation = self.measure(f"{label}-confirm", measurements=2)
+        total = first.seconds + confirmation.seconds
+        if confirmation.accepted:
+            return replace(confirmation, reason=f"{confirmation.reason}; confirmed on fresh samples", seconds=total)
+        return replace(confirmation, seconds=total,
+                       reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first): {confirmation.reason}")
+
+    def plan(self, round_seconds: float, measurements: int = 1) -> Plan:
+        """Rounds of one measurement. Without a budget: a first look at ``rounds``, and looks up to
+        ``GROWTH`` times that for a verdict still unclear (clear wins and losses stop at the first look or
+        the screen); with a budget: as many rounds as fit it."""
+        if self.budget is None:
+            return plan(self.rounds, self.rounds * GROWTH, self.screen)
+        most = rounds_for_budget(self.budget, round_seconds, measurements)
+        return plan(min(self.rounds, most), most, self.screen)
+
+    def measure(self, label: str, measurements: int = 1) -> Verdict:
+        """One interleaved A/B comparison, without confirmation: the quick screen, then the looks."""
+        start = time.monotonic()
+        samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
+        the_plan: Plan | None = None
+        i = 0
+        while True:
+            began = time.monotonic()
+            order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
+            for side in order:
+                try:
+                    samples[side] += self._values(side, f"{label}/{side}-{i}", 1, 1 if i == 0 else 0)
+                except MeasureError as exc:
+                    if side == "baseline":
+                        raise RunFailure(f"the baseline workload failed while measuring: {exc}") from None
+                    return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}",
+                                   seconds=time.monotonic() - start)
+            i += 1
+            if the_plan is None:
+                the_plan = self.plan(self.round_seconds or (time.monotonic() - began), measurements)
+            if self.on_round is not None:
+                self.on_round(i, the_plan.most)
+            verdict = self._look(the_plan, samples["baseline"], samples["candidate"])
+            if verdict is not None:
+                return self._finish(label, verdict, the_plan, time.monotonic() - start)
+
+    def _look(self, p: Plan, base: list[float], cand: list[float]) -> Verdict | None:
+        """The verdict if this round ends the measurement, else None."""
+        n = len(base)
+        floor = self.noise.floor(n) if self.noise else None
+        if n in p.looks:
+            k = p.looks.index(n)
+            verdict = decide(base, cand, self.min_speedup, p.levels[k], floor)
+            if verdict.accepted:
+                early = f"; stopped early at look {k + 1} of {len(p.looks)}" if n < p.most else ""
+                return replace(verdict, reason=verdict.reason + early, stopped="early" if early else "full")
+            if n >= p.most:
+                return replace(verdict, stopped="full")
+            if self._futile(base, cand, p):
+                return replace(verdict, stopped="early",
+                               reason=f"{verdict.reason}; stopped early at look {k + 1} of {len(p.looks)}: "
+                                      f"it cannot reach {self.threshold(p.most):.2f}x")
+        elif n == p.screen and self._futile(base, cand, p):
+            verdict = decide(base, cand, self.min_speedup, p.levels[0], floor)
+            return replace(verdict, stopped="screen",
+                           reason=f"quick screen ({n} rounds) rejected it, it cannot reach "
+                                  f"{self.threshold(p.most):.2f}x: {verdict.reason}")
+        return None
+
+    def _futile(self, base: list[float], cand: list[float], p: Plan) -> bool:
+        """Even the high end of the plain 95% interval is below the lowest threshold the last look
+        could use: stop and reject. Stopping to reject never adds false accepts, so it spends no error."""
+        return interval(base, cand, 0.95)[2] < self.threshold(p.most)
+
+    def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float) -> Verdict:
+        n = len(verdict.baseline.samples) if verdict.baseline else 0
+        counts = self._instructions(label)
+        reason = verdict.reason
+        if counts is not None:
+            change = (counts[1] - counts[0]) / counts[0] if counts[0] else 0.0
+            reason += (f"; instructions {instructions.fmt_count(counts[0])} -> "
+                       f"{instructions.fmt_count(counts[1])} ({change:+.1%})")
+        done = replace(verdict, reason=reason, rounds=n, seconds=seconds, instructions=counts,
+                       noise_floor=self.noise.floor(n) if self.noise else None)
+        self.journal.event("measurement", label=label, looks=p.looks, levels=p.levels, screen=p.screen,
+                           rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
+                           ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
+                           noise_floor=done.noise_floor, instructions=counts)
+        return done
+
+    def _instructions(self, label: str) -> tuple[int, int] | None:
+        if not instructions.available():
+            return None
+        counts = []
+        sides: tuple[Side, Side] = ("baseline", "candidate")
+        for side in sides:
+            side_dir = self.ws.project_dir(side) / self.workload.cwd
+            counts.append(instructions.count(self.workload.cmd, side_dir, self.ws.env,
+                                             self.journal.artifact(f"measure/{label}/{side}-perf.csv"),
+                                             self.timeout))
+        return (counts[0], counts[1]) if counts[0] and counts[1] else None
