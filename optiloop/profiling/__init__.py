@@ -2,22 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
 from optiloop.errors import RunFailure
-from optiloop.profiling.collapsed import Resolver, Stack, attribute, format_raw, parse_raw
-from optiloop.profiling.pyspy import record
+from optiloop.profiling import fallback
+from optiloop.profiling.collapsed import Resolver, Stack, format_raw, parse_raw, ranked
+from optiloop.profiling.pyspy import PySpyUnavailable, record
+from optiloop.profiling.speedscope import write_speedscope
 from optiloop.types import Profile, Workload
-from optiloop.workspace import Side, Workspace
+from optiloop.workspace import Side
 
 MAX_FAILURES = 3
 TOO_BRIEF = "No python processes found"
+FALLBACK_NOTE = ("py-spy is unavailable ({why}); profiling with cProfile and a stack sampler inside the "
+                 "workload's interpreter instead")
 
 
 class Profiler(Protocol):
     def profile(self, label: str) -> Profile: ...
+
+
+class Tree(Protocol):
+    """Where the workload runs (a ``Workspace``, or ``InPlace`` for the user's checkout)."""
+
+    env: dict[str, str]
+
+    def tree_dir(self, side: Side) -> Path: ...
+
+    def project_dir(self, side: Side) -> Path: ...
+
+
+class InPlace:
+    """The user's own checkout as a ``Tree``: both sides are the checkout itself."""
+
+    def __init__(self, root: Path, subdir: str, env: Mapping[str, str]) -> None:
+        self.root = root
+        self.subdir = subdir
+        self.env = dict(env)
+
+    def tree_dir(self, side: Side) -> Path:
+        return self.root
+
+    def project_dir(self, side: Side) -> Path:
+        return self.root / self.subdir if self.subdir else self.root
 
 
 class PySpyProfiler:
@@ -25,12 +54,16 @@ class PySpyProfiler:
 
     A short workload gives few samples per run, so it is recorded again until ``min_samples``
     samples or ``max_runs`` runs; py-spy now and then fails on a process that exits as it samples,
-    so a failed recording is retried a few times before the profile is given up.
+    so a failed recording is retried a few times. When py-spy is missing or may not attach, or keeps
+    failing, the profile is taken by the fallback sampler (``fallback.sample``) from then on, plus
+    one cProfile run per profile for exact call counts (``profiles/<label>-cprofile/<pid>.prof``);
+    ``notes`` says so once. Each profile leaves ``profiles/<label>.txt`` (merged raw stacks) and
+    ``profiles/<label>.speedscope.json`` in the run record.
     """
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Tree,
         workload: Workload,
         artifacts: Callable[[str], Path],
         in_scope: Callable[[str], bool],
@@ -39,6 +72,7 @@ class PySpyProfiler:
         min_frac: float = 0.01,
         min_samples: int = 400,
         max_runs: int = 8,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.ws = workspace
         self.workload = workload
@@ -49,28 +83,61 @@ class PySpyProfiler:
         self.min_frac = min_frac
         self.min_samples = min_samples
         self.max_runs = max_runs
+        self.on_note = on_note
+        self.notes: list[str] = []
+        self.fallback = False
 
-    def profile(self, label: str, side: Side = "baseline") -> Profile:
+    def _fall_back(self, why: str) -> None:
+        if not self.fallback:
+            self.fallback = True
+            note = FALLBACK_NOTE.format(why=why)
+            self.notes.append(note)
+            if self.on_note is not None:
+                self.on_note(note)
+
+    def _record_once(self, cwd: Path, env: dict[str, str], raw: Path) -> list[tuple[Stack, int]] | None:
+        """One recording; None when the process ended before py-spy found it (no samples)."""
+        if not self.fallback:
+            try:
+                record(self.workload.cmd, cwd, env, raw, self.rate, self.timeout)
+                return parse_raw(raw.read_text(encoding="utf-8", errors="replace"))
+            except PySpyUnavailable as exc:
+                self._fall_back(exc.message)
+            except RunFailure as exc:
+                if TOO_BRIEF in str(exc):
+                    return None
+                raise
+        return fallback.sample(self.workload.cmd, cwd, env, raw, self.rate, self.timeout)
+
+    def stacks(self, label: str, side: Side = "baseline") -> list[tuple[Stack, int]]:
+        """Recordings of the workload until enough samples, merged into ``profiles/<label>.txt``."""
         cwd = self.ws.project_dir(side) / self.workload.cwd
+        env = {**self.ws.env, **dict(self.workload.env)}
         stacks: list[tuple[Stack, int]] = []
         failures: list[str] = []
         runs = 0
         while runs < self.max_runs and sum(c for f, c in stacks if f) < self.min_samples:
             raw = self.artifacts(f"profiles/{label}-{runs + len(failures)}.txt")
             try:
-                record(self.workload.cmd, cwd, self.ws.env, raw, self.rate, self.timeout)
+                got = self._record_once(cwd, env, raw)
             except RunFailure as exc:
-                if TOO_BRIEF in str(exc):  # the process ended before py-spy found it: no samples
-                    runs += 1
-                    continue
-                failures.append(str(exc))
-                if len(failures) > MAX_FAILURES:
+                if self.fallback or "timed out" in exc.message:
                     raise
+                failures.append(exc.message)
+                if len(failures) > MAX_FAILURES:
+                    self._fall_back(f"it failed {len(failures)} times: {failures[-1]}")
                 continue
-            stacks += parse_raw(raw.read_text())
             runs += 1
-        merged = self.artifacts(f"profiles/{label}.txt")
-        merged.write_text(format_raw(stacks))
-        hotspots, total = attribute(stacks, Resolver(self.ws.tree_dir(side), self.in_scope))
-        hot = tuple(h for h in hotspots if h.self_frac >= self.min_frac)
-        return Profile(hot, total, merged)
+            stacks += got or []
+            if not got and runs >= 2 and not stacks and not self.fallback:
+                self._fall_back("the workload ends before py-spy can attach to it; it needs about 50 ms")
+        if self.fallback:  # exact call counts for the record, from a run of its own (cProfile's overhead)
+            fallback.cprofile(self.workload.cmd, cwd, env, self.artifacts(f"profiles/{label}-cprofile"), self.timeout)
+        self.artifacts(f"profiles/{label}.txt").write_text(format_raw(stacks), encoding="utf-8")
+        write_speedscope(self.artifacts(f"profiles/{label}.speedscope.json"), stacks, label, self.rate)
+        return stacks
+
+    def profile(self, label: str, side: Side = "baseline") -> Profile:
+        stacks = self.stacks(label, side)
+        hot, total = ranked(stacks, Resolver(self.ws.tree_dir(side), self.in_scope), self.min_frac)
+        return Profile(hot, total, self.artifacts(f"profiles/{label}.txt"))

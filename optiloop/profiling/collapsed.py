@@ -56,11 +56,18 @@ class Resolver:
         self.in_scope = in_scope
         self._spans: dict[str, tuple[DefSpan, ...] | None] = {}
 
-    def __call__(self, file: str, line: int) -> tuple[str, DefSpan] | None:
+    def relative(self, file: str) -> str | None:
+        """``file`` relative to the tree (POSIX), or None when it lies outside it."""
         real = os.path.realpath(file)
         if not real.startswith(self.tree + os.sep):
             return None
-        rel = Path(real).relative_to(self.tree).as_posix()
+        return Path(real).relative_to(self.tree).as_posix()
+
+    def __call__(self, file: str, line: int) -> tuple[str, DefSpan] | None:
+        rel = self.relative(file)
+        if rel is None:
+            return None
+        real = os.path.join(self.tree, rel)
         if rel not in self._spans:
             self._spans[rel] = self._load(real) if self.in_scope(rel) else None
         spans = self._spans[rel]
@@ -125,3 +132,82 @@ def attribute(stacks: list[tuple[Stack, int]], resolve: Resolver) -> tuple[tuple
     ]
     hotspots.sort(key=lambda h: (-h.self_frac, -h.total_frac, h.path, h.qualname))
     return tuple(hotspots), total
+
+
+def ranked(stacks: list[tuple[Stack, int]], resolve: Resolver, min_frac: float) -> tuple[tuple[Hotspot, ...], int]:
+    """``attribute`` without the cold definitions: those under ``min_frac`` of samples addressable."""
+    hotspots, total = attribute(stacks, resolve)
+    return tuple(h for h in hotspots if h.self_frac >= min_frac), total
+
+
+Key = tuple[str, str]  # (repo-relative path, qualname)
+
+
+def own_time(stacks: list[tuple[Stack, int]], resolve: Resolver) -> Counter[Key]:
+    """Samples whose innermost frame of all is the definition's own code (no library or builtin
+    code below it): the strict self time, a part of the addressable time ``attribute`` ranks by."""
+    own: Counter[Key] = Counter()
+    for frames, count in stacks:
+        hit = resolve(frames[-1].file, frames[-1].line) if frames else None
+        if hit is not None:
+            own[(hit[0], hit[1].qualname)] += count
+    return own
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A place that called a hot definition: ``path:line`` inside ``caller`` (a qualname or frame name)."""
+
+    path: str
+    line: int
+    caller: str
+    samples: int
+
+
+@dataclass
+class Edges:
+    """Who calls whom among the sampled frames, counted in samples.
+
+    ``callers[key]`` are the call sites (in the repository, in scope or not) just above the
+    definition's outermost frame; ``callees[key]`` the next in-scope definitions below it, with the
+    line of ``key`` that led to them.
+    """
+
+    callers: dict[Key, Counter[tuple[str, int, str]]]
+    callees: dict[Key, Counter[tuple[Key, int]]]
+
+    def call_sites(self, key: Key) -> list[CallSite]:
+        found = self.callers.get(key, Counter())
+        return [CallSite(p, ln, name, n) for (p, ln, name), n in found.most_common()]
+
+    def called(self, key: Key) -> list[tuple[Key, int, int]]:
+        """(callee, line in ``key`` that calls it, samples), most sampled first."""
+        found = self.callees.get(key, Counter())
+        return [(callee, line, n) for (callee, line), n in found.most_common()]
+
+
+def call_edges(stacks: list[tuple[Stack, int]], resolve: Resolver) -> Edges:
+    callers: dict[Key, Counter[tuple[str, int, str]]] = defaultdict(Counter)
+    callees: dict[Key, Counter[tuple[Key, int]]] = defaultdict(Counter)
+    for frames, count in stacks:
+        keys: list[Key | None] = []
+        for frame in frames:
+            hit = resolve(frame.file, frame.line)
+            keys.append((hit[0], hit[1].qualname) if hit else None)
+        seen_caller: set[Key] = set()
+        last: tuple[Key, int] | None = None  # the innermost in-scope frame so far, and its line
+        for i, key in enumerate(keys):
+            if key is None:
+                continue
+            if key not in seen_caller and (i == 0 or keys[i - 1] != key):
+                seen_caller.add(key)
+                if i > 0:
+                    above = frames[i - 1]
+                    rel = resolve.relative(above.file)
+                    if rel is not None:
+                        caller = keys[i - 1]
+                        callers[key][(rel, above.line, caller[1] if caller else above.name)] += count
+            if last is not None and last[0] != key:
+                callees[last[0]][(key, last[1])] += count
+            last = (key, frames[i].line)
+    return Edges(dict(callers), dict(callees))

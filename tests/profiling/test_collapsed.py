@@ -78,3 +78,33 @@ def test_format_raw_round_trips(tmp_path: Path) -> None:
 
     stacks = [s for s in parse_raw(raw(tree(tmp_path))) if s[0]]
     assert parse_raw(format_raw(stacks)) == stacks
+
+
+def test_cold_definitions_under_the_cutoff_are_skipped(tmp_path: Path) -> None:
+    from optiloop.profiling.collapsed import ranked
+
+    root = tree(tmp_path)
+    mod = root / "pkg" / "mod.py"
+    stacks = parse_raw(raw(root) + f"\nprocess 1:\"python w.py\";<module> ({root}/w.py:4);outer ({mod}:7) 1")
+    hot, total = ranked(stacks, Resolver(root, lambda rel: rel.startswith("pkg/")), 0.01)
+    assert total == 101 and [h.qualname for h in hot] == ["Shop.total", "outer"]
+    hot, _ = ranked(stacks, Resolver(root, lambda rel: rel.startswith("pkg/")), 0.35)
+    assert [h.qualname for h in hot] == ["Shop.total"]  # outer has 31 of 101 samples: under 35%
+
+
+def test_callers_and_callees_from_the_stacks(tmp_path: Path) -> None:
+    from optiloop.profiling.collapsed import call_edges
+
+    root = tree(tmp_path)
+    mod = root / "pkg" / "mod.py"
+    (root / "pkg" / "use.py").write_text("from pkg.mod import Shop\n\n\ndef run(shop):\n    return shop.total([1])\n")
+    use = root / "pkg" / "use.py"
+    stacks = parse_raw(raw(root) + "\n" + "\n".join([
+        f'process 1:"x";<module> ({root}/w.py:9);run ({use}:5);total ({mod}:14);dumps (/usr/lib/json.py:1) 5',
+        f'process 1:"x";outer ({mod}:7);<listcomp> ({mod}:7);inner ({mod}:6) 2',
+    ]))
+    edges = call_edges(stacks, Resolver(root, lambda rel: rel.startswith("pkg/")))
+    sites = {(s.path, s.line, s.caller): s.samples for s in edges.call_sites(("pkg/mod.py", "Shop.total"))}
+    assert sites == {("workload.py", 4, "<module>"): 50, ("pkg/use.py", 5, "run"): 5}
+    assert edges.called(("pkg/use.py", "run")) == [(("pkg/mod.py", "Shop.total"), 5, 5)]
+    assert edges.called(("pkg/mod.py", "outer")) == []  # the nested function is part of outer
