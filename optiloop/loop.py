@@ -1,18 +1,28 @@
 """The loop: profile, pick a target, ask the model, apply, verify, measure, commit, re-profile.
 
 ``Loop.step()`` takes one candidate as far as it goes and returns its ``Attempt``; the PR bot and
-the interactive session drive the loop through it. ``run()`` is steps until the budget is spent or
+the interactive session drive the loop through it. ``run()`` is steps until a budget is spent or
 nothing is left to try. Stages are reached only through the small interfaces in ``Stages``.
+
+Each model call asks for ``--candidates`` candidates; duplicates (same normalised code) never run.
+A candidate that fails the checks goes back to the model as a repair request with the failure. The
+best verified candidate of a target gets a refinement round with its own profile beside the
+original's: an accepted one from the profile taken after its commit, one that passed the checks but
+was not fast enough from a profile of the candidate tree (when the profiler can take one). Which
+target is asked next, and when a target is given up, is ``budget.Turns``; when to stop is
+``budget.Budget``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from optiloop.budget import Budget, Limits, Turns
 from optiloop.edit import normalized
+from optiloop.followup import Followups
 from optiloop.measure import Measurer
 from optiloop.models import Feedback, Model, Request
 from optiloop.profiling import Profiler
@@ -26,6 +36,7 @@ from optiloop.types import (
     Profile,
     RunSummary,
     Target,
+    Usage,
 )
 from optiloop.verify import Verifier
 
@@ -61,32 +72,32 @@ class Stages:
     place: Place
     journal: Recorder
 
-
-@dataclass(frozen=True)
-class Limits:
-    max_iterations: int = 10
-    max_rounds_per_target: int = 2
+__all__ = ["Limits", "Loop", "Place", "Recorder", "Stages"]
 
 
 class Loop:
-    def __init__(self, stages: Stages, limits: Limits, run_id: str) -> None:
+    def __init__(self, stages: Stages, limits: Limits, run_id: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.s = stages
         self.limits = limits
         self.run_id = run_id
+        self.budget = Budget(limits, stages.model, clock)
+        self.turns = Turns(limits)
         self.attempts: list[Attempt] = []
         self.baseline: Measurement | None = None
         self.profile: Profile | None = None
         self.stop_reason = ""
         self._targets: list[Target] = []
         self._pending: list[Candidate] = []
-        self._asked: Counter[str] = Counter()
         self._seen: set[tuple[str, str]] = set()
         self._history: dict[str, list[Feedback]] = {}
+        self.followups = Followups(stages.profiler, stages.place)
 
     # -- the steps -------------------------------------------------------------------------
 
     def start(self) -> Profile:
         """Measure the baseline and profile it; returns the profile the first targets come from."""
+        self.budget.started = self.budget.clock()
         self.baseline = self.s.measurer.baseline()
         self.s.journal.event("baseline", measurement=self.baseline)
         return self.reprofile("initial")
@@ -101,34 +112,39 @@ class Loop:
 
     def step(self, hint: str | None = None) -> Attempt | None:
         """Try the next candidate. None when there is nothing left to try."""
+        self.stop_reason = ""
         candidate = self._next_candidate(hint)
         if candidate is None:
             hot = self.profile is not None and self.profile.hotspots
-            self.stop_reason = ("no more candidates for the hot targets" if hot
-                                else "no hot definitions of the project in the profile")
+            self.stop_reason = self.stop_reason or ("no more candidates for the hot targets" if hot
+                                                    else "no hot definitions of the project in the profile")
             return None
         attempt = self.attempt(candidate)
         if attempt.accepted:
-            self._asked[candidate.target.key] = 0
             self.reprofile(f"after-{attempt.number}")
         return attempt
 
     def run(self, on_attempt: Callable[[Attempt], None] | None = None) -> RunSummary:
         if self.profile is None:
             self.start()
-        while len(self.attempts) < self.limits.max_iterations:
+        while True:
+            spent = self.budget.reason(len(self.attempts))
+            if spent is not None:
+                self.stop_reason = spent
+                break
             attempt = self.step()
             if attempt is None:
                 break
             if on_attempt is not None:
                 on_attempt(attempt)
-        else:
-            self.stop_reason = f"reached --max-iterations {self.limits.max_iterations}"
         return self.summary()
 
     def summary(self) -> RunSummary:
+        spend = self.budget.spend()
         return RunSummary(self.run_id, self.s.place.branch, tuple(self.attempts), len(self.attempts),
-                          self.baseline, self.stop_reason)
+                          self.baseline, self.stop_reason,
+                          Usage(spend.input_tokens, spend.output_tokens, spend.cost_usd), spend.calls,
+                          spend.cache_hits)
 
     # -- one attempt ------------------------------------------------------------------------
 
@@ -159,9 +175,11 @@ class Loop:
 
     def _record(self, attempt: Attempt) -> Attempt:
         self.attempts.append(attempt)
+        self.turns.record(attempt)
         c = attempt.candidate
         outcome = f"accepted as {attempt.commit}" if attempt.accepted else attempt.reason
         self._history.setdefault(c.target.key, []).append(Feedback(c.origin, c.rationale, outcome))
+        self.followups.record(attempt)
         self.s.journal.event("attempt", attempt=attempt, accepted=attempt.accepted, reason=attempt.reason)
         return attempt
 
@@ -175,12 +193,15 @@ class Loop:
                 if key not in self._seen:
                     self._seen.add(key)
                     return candidate
-            target = next((t for t in self._targets
-                           if self._asked[t.key] < self.limits.max_rounds_per_target), None)
+            over = self.budget.cost_reason()
+            target = None if over else self.turns.pick(self._targets)
             if target is None:
+                self.stop_reason = over or ""
                 return None
-            self._asked[target.key] += 1
-            history = tuple(self._history.get(target.key, ()))
-            self._pending = list(self.s.model.propose(Request(target, history, hint)))
-            self.s.journal.event("proposals", target=target.key, model=self.s.model.name,
-                                 count=len(self._pending))
+            target, repair, refine = self.followups.take(target)
+            request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
+                              repair, refine)
+            self._pending = list(self.s.model.propose(request))
+            self.s.journal.event("proposals", target=target.key, model=self.s.model.name, request=request.kind,
+                                 count=len(self._pending), usage=[c.usage for c in self._pending],
+                                 spent=self.budget.spend())

@@ -6,7 +6,7 @@ from typing import Any
 
 from optiloop.edit import apply_candidate
 from optiloop.loop import Limits, Loop, Stages
-from optiloop.models import Request
+from optiloop.models import Refine, Repair, Request, Spend
 from optiloop.targets import targets_from
 from optiloop.types import Candidate, Check, Hotspot, Measurement, Profile, Verdict
 
@@ -74,7 +74,7 @@ class Measurer:
 
     def compare(self, label: str) -> Verdict:
         fast = "min(" in self.place.staged.get("m.py", "")
-        s = 2.0 if fast else 1.0
+        s = 2.0 if fast else 1.03 if "# slightly" in self.place.staged.get("m.py", "") else 1.0
         return Verdict(s, s * 0.9, s * 1.1, fast, fast, "faster" if fast else "not significant",
                        Measurement.of([1.0, 1.0]), Measurement.of([1 / s, 1 / s]))
 
@@ -87,11 +87,31 @@ class Journal:
         self.events.append((kind, data))
 
 
-def make(replies: dict[str, list[str]], limit: int = 10) -> tuple[Loop, Files, Model, Profiler]:
-    place, model, profiler = Files(), Model(replies), Profiler()
+class PaidModel(Model):
+    """One reply per call, from a queue per target; every call costs ``price`` dollars."""
+
+    def __init__(self, replies: dict[str, list[str]], price: float = 0.0) -> None:
+        super().__init__(replies)
+        self.price = price
+
+    def propose(self, request: Request) -> list[Candidate]:
+        self.requests.append(request)
+        queue = self.replies.get(request.target.qualname, [])
+        return [Candidate(request.target, queue.pop(0), "idea", "paid")] if queue else []
+
+    def spent(self) -> Spend:
+        return Spend(calls=len(self.requests), input_tokens=100 * len(self.requests),
+                     cost_usd=self.price * len(self.requests))
+
+
+def make(replies: dict[str, list[str]], limit: int = 10, model: Model | None = None, limits: Limits | None = None,
+         clock: Any = None, profiler: Profiler | None = None) -> tuple[Loop, Files, Model, Profiler]:
+    place, profiler = Files(), profiler or Profiler()
+    model = model or Model(replies)
     stages = Stages(profiler, targets_from, model, apply_candidate, Verifier(place), Measurer(place), place,
                     Journal())
-    return Loop(stages, Limits(limit, 2), "run1"), place, model, profiler
+    more = {"clock": clock} if clock else {}
+    return Loop(stages, limits or Limits(limit, 2), "run1", **more), place, model, profiler
 
 
 def test_loop_commits_a_speedup_and_reprofiles() -> None:
@@ -134,3 +154,81 @@ def test_step_returns_one_attempt_at_a_time() -> None:
     first = loop.step()
     assert first is not None and first.accepted and first.number == 1
     assert loop.step() is None
+
+
+FAIL = "def slow(xs):\n    raise ValueError({})\n"
+
+
+def test_a_failed_candidate_comes_back_as_a_repair_request() -> None:
+    loop, _, model, _ = make({"slow": [FAIL.format(1)]})
+    loop.run()
+    slow = [r for r in model.requests if r.target.qualname == "slow"]
+    assert slow[0].repair is None and slow[0].kind == "optimize"
+    assert slow[1].repair == Repair(FAIL.format(1), "tests: AssertionError") and slow[1].kind == "repair"
+
+
+def test_an_accepted_candidate_gets_a_refinement_round_with_both_profiles() -> None:
+    loop, _, model, _ = make({"slow": ["def slow(xs):\n    return min(xs)\n"]}, limits=Limits(10, 2, candidates=3))
+    loop.run()
+    assert all(r.n == 3 for r in model.requests)
+    refine = [r for r in model.requests if r.refine is not None]
+    assert len(refine) == 1 and refine[0].kind == "refine"
+    assert isinstance(refine[0].refine, Refine) and refine[0].refine.speedup == 2.0
+    assert "sorted(xs)" in refine[0].refine.original.source and "min(xs)" in refine[0].target.source
+
+
+def test_calls_follow_addressable_time_and_a_failing_target_is_dropped() -> None:
+    model = PaidModel({"slow": [FAIL.format(i) for i in range(9)], "other": [
+        f"def other(x):\n    raise ValueError({i})\n" for i in range(9)]})
+    loop, _, _, _ = make({}, model=model, limits=Limits(20, 6, max_failures=2))
+    summary = loop.run()
+    asked = [r.target.qualname for r in model.requests]
+    assert asked == ["slow", "slow", "other", "other"]  # 0.8 vs 0.1 of the time; each dropped after 2 failures
+    assert loop.turns.dropped == {"m.py::slow", "m.py::other"}
+    assert summary.stop_reason == "no more candidates for the hot targets"
+    assert summary.model_calls == 4 and summary.usage.input_tokens == 400
+
+
+def test_max_cost_stops_the_run_and_says_so() -> None:
+    model = PaidModel({"slow": [FAIL.format(i) for i in range(9)]}, price=0.02)
+    loop, _, _, _ = make({}, model=model, limits=Limits(20, 6, max_cost=0.05, max_failures=9))
+    summary = loop.run()
+    assert len(model.requests) == 3 and summary.budget_used == 3
+    assert summary.stop_reason == "spent the --max-cost budget ($0.0600 of $0.05)"
+    assert summary.usage.cost_usd == 0.06
+
+
+def test_time_budget_stops_the_run_and_says_so() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 10.0
+        return now[0]
+
+    loop, _, _, _ = make({"slow": [FAIL.format(i) for i in range(9)]}, clock=clock,
+                         limits=Limits(20, 6, time_budget=25.0, max_failures=9))
+    summary = loop.run()
+    assert summary.stop_reason == "spent the --time-budget of 25 s"
+    assert 0 < summary.budget_used < 9
+
+
+class SideProfiler(Profiler):
+    """A profiler that can profile the candidate tree, as ``PySpyProfiler`` can."""
+
+    def profile(self, label: str, side: str = "baseline") -> Profile:
+        self.labels.append(f"{label}/{side}")
+        return Profile((Hotspot("slow", "m.py", 1, 0.7, 0.7, ((2, 0.5),)),), 100)
+
+
+def test_a_verified_but_not_fast_enough_candidate_is_refined_from_its_own_profile() -> None:
+    close = "def slow(xs):\n    ys = sorted(xs)  # slightly\n    return ys[0]\n"
+    model = PaidModel({"slow": [close, "def slow(xs):\n    return min(xs)\n"]})
+    loop, place, _, profiler = make({}, model=model, profiler=SideProfiler())
+    summary = loop.run()
+    assert [a.accepted for a in summary.attempts] == [False, True]
+    refine = model.requests[1].refine
+    assert refine is not None and not refine.committed and refine.speedup == 1.03
+    assert refine.reason == "not significant" and "sorted(xs)[0]" in refine.original.source
+    assert "ys = sorted(xs)" in model.requests[1].target.source  # the candidate, with its own heat
+    assert model.requests[1].target.hotspot.line_heat == ((2, 0.5),)
+    assert "refine-1/candidate" in profiler.labels and len(place.commits) == 1

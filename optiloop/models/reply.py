@@ -23,3 +23,15 @@ def extract_code(reply: str) -> tuple[str, str]:
     block = blocks[0]
     rationale = " ".join(reply[: block.start()].split()) or "no rationale given"
     return block["code"], rationale
+
+
+def checked_code(reply: str, qualname: str) -> tuple[str, str]:
+    """``extract_code`` plus the check that the code defines the target and nothing it may not."""
+    from optiloop.edit.reply import read_reply
+    from optiloop.types import Rejected
+
+    code, rationale = extract_code(reply)
+    read = read_reply(code, qualname)
+    if isinstance(read, Rejected):
+        raise ReplyError(read.reason)
+    return code, rationale

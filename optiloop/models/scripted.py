@@ -15,9 +15,9 @@ from typing import Any
 
 from optiloop.errors import BadInput
 from optiloop.models.base import Request
-from optiloop.models.reply import ReplyError, extract_code
+from optiloop.models.render import render_request
+from optiloop.models.reply import ReplyError, checked_code
 from optiloop.prompts import Prompts
-from optiloop.targets import annotate_heat
 from optiloop.types import Candidate
 
 MAX_REPAIRS = 3
@@ -59,13 +59,7 @@ class ScriptedModel:
 
     def propose(self, request: Request) -> list[Candidate]:
         target = request.target
-        self.prompts.append(self.prompts_dir.render(
-            "optimize",
-            target=target,
-            annotated_source=annotate_heat(target.source, target.hotspot.line, target.hotspot.line_heat),
-            history=request.history,
-            hint=request.hint,
-        ))
+        self.prompts.append(render_request(self.prompts_dir, request)[1])
         out: list[Candidate] = []
         repairs = 0
         while len(out) < request.n and repairs <= MAX_REPAIRS:
@@ -73,7 +67,7 @@ class ScriptedModel:
             if reply is None:
                 break
             try:
-                code, rationale = extract_code(reply)
+                code, rationale = checked_code(reply, target.qualname)
             except ReplyError as exc:
                 self.problems.append(str(exc))
                 repairs += 1
