@@ -21,13 +21,13 @@ from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.measure import InterleavedMeasurer
-from optiloop.models import resolve
+from optiloop.models import ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import PySpyProfiler
-from optiloop.targets import targets_from
+from optiloop.targets import FindTargets
 from optiloop.types import RunSummary, Workload
-from optiloop.verify import CommandVerifier
+from optiloop.verify import Gate
 from optiloop.workspace import Workspace
 
 
@@ -96,7 +96,8 @@ def prepare(
     root, subdir = _project(repo, path)
     settings = load_settings(root / subdir if subdir else root, flags)
     workload_cmd, tests = _require(settings)
-    model, model_note = resolve(settings.model, root / subdir if subdir else root)
+    model, model_note = resolve(settings.model, root / subdir if subdir else root,
+                                ModelOptions.from_settings(settings))
     dirty = vcs.tracked_changes(repo)
     if dirty and not allow_dirty:
         raise BadInput(f"{len(dirty)} tracked file(s) have uncommitted changes (first: {dirty[0][1]})",
@@ -124,17 +125,20 @@ def prepare(
                   deterministic_output=expected is not None)
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
-                               settings.timeout),
-        find_targets=targets_from,
+                               settings.timeout, on_note=lambda note: journal.event("note", text=note)),
+        find_targets=FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
+                                 ws.env, journal.artifact, settings.timeout),
         model=model,
         edit=apply_candidate,
-        verifier=CommandVerifier(ws, tests, workload, expected, settings.timeout),
+        verifier=Gate(ws, tests, workload, expected, settings.timeout, journal.artifacts,
+                      replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb),
         measurer=InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup,
-                                     settings.timeout),
+                                     settings.timeout, budget=settings.measure_budget),
         place=ws,
         journal=journal,
     )
-    loop = Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target), run_id)
+    loop = Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
+                               settings.time_budget, settings.candidates), run_id)
     notes = [model_note] if model_note else []
     if expected is None:
         notes.append("the workload's output differs between runs, so it is not compared with candidates'")

@@ -149,6 +149,11 @@ class Verdict:
     reason: str
     baseline: Measurement | None = None
     candidate: Measurement | None = None
+    rounds: int = 0  # interleaved rounds the reported measurement took
+    seconds: float = 0.0  # wall-clock seconds the whole verdict took (confirmation included)
+    noise_floor: float | None = None  # the A/A noise floor at this many rounds, when one was measured
+    instructions: tuple[int, int] | None = None  # (baseline, candidate) per run, where perf can count
+    stopped: str = ""  # "screen", "early" or "full": where the measurement ended
 
     @property
     def interval(self) -> str:
@@ -191,6 +196,9 @@ class RunSummary:
     budget_used: int
     baseline: Measurement | None
     stop_reason: str
+    usage: Usage = field(default_factory=Usage)  # what the model calls of the run cost, in total
+    model_calls: int = 0  # calls sent to a model service (retries not counted)
+    cache_hits: int = 0  # calls answered from the reply cache, free
 
     @property
     def accepted(self) -> tuple[Attempt, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from optiloop.cli import demo, run
+from optiloop.cli import bench, compare, demo, profile, run
 
 app = typer.Typer(
     name="optiloop",
@@ -15,6 +15,9 @@ app = typer.Typer(
 )
 app.command("run")(run.run)
 app.command("demo")(demo.demo)
+app.command("profile")(profile.profile)
+app.command("bench")(bench.bench_command)
+app.command("compare")(compare.compare_command)
 
 
 def main() -> None:

@@ -20,6 +20,11 @@ def execute(prepared: Prepared) -> RunSummary:
     try:
         progress("measuring the baseline and profiling the workload ...")
         profile = loop.start()
+        for note in getattr(loop.s.profiler, "notes", ()):  # e.g. py-spy unavailable: the fallback profiler
+            progress(f"note: {note}")
+        if (noise := loop.s.measurer.noise) is not None:
+            progress(f"noise floor: an A/A measurement of the baseline shows up to {noise.ratio:.3f}x "
+                     f"({noise.rounds} rounds); the threshold never goes below what this noise allows")
         if loop.baseline is not None:
             progress(f"baseline: {loop.baseline.mean:.3f} s per workload run; "
                      f"{len(profile.hotspots)} hot definition(s) in {profile.samples} samples")

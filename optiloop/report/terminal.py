@@ -30,6 +30,10 @@ def summary_table(summary: RunSummary) -> Table:
 def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str) -> list[str]:
     """Branch, each accepted speedup with its evidence, and how to look at it."""
     lines = [f"Stopped: {summary.stop_reason}."]
+    if summary.model_calls or summary.cache_hits:
+        u = summary.usage
+        lines.append(f"Model: {summary.model_calls} call(s) and {summary.cache_hits} from the cache; "
+                     f"{u.input_tokens} tokens in, {u.output_tokens} out; ${u.cost_usd:.4f}.")
     if not summary.accepted:
         lines.append(f"No speedup was accepted; branch {summary.branch} holds no new commits.")
         return lines

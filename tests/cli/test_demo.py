@@ -13,7 +13,7 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "pyproje
 
 
 def test_there_are_examples() -> None:
-    assert {"wordfreq", "routes"} <= set(EXAMPLES)
+    assert {"wordfreq", "routes", "inventory"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
