@@ -21,6 +21,7 @@ from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.measure import InterleavedMeasurer
+from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
 from optiloop.models import ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
@@ -75,7 +76,7 @@ def _check_baseline(ws: Workspace, tests: str, workload: Workload, timeout: floa
         last = done.tail(1) or f"exit code {done.returncode}"
         raise BadInput(f"the tests fail before any change ({last})",
                        f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
-    outputs = []
+    outputs, seconds = [], []
     for _ in range(2):
         run = ws.run(workload.cmd, "baseline", timeout, workload.cwd)
         if not run.ok:
@@ -83,7 +84,25 @@ def _check_baseline(ws: Workspace, tests: str, workload: Workload, timeout: floa
             raise BadInput(f"the workload command fails ({last})",
                            f"make `{workload.cmd}` run successfully from the project directory")
         outputs.append(run.stdout)
+        seconds.append(run.seconds)
+    try:
+        _check_timeable(ws, workload, min(seconds), timeout)
+    except TooFast as exc:
+        raise BadInput(str(exc), "give the workload a larger input, so that one run takes 10 ms or more") from None
     return outputs[0] if outputs[0] == outputs[1] else None
+
+
+def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: float) -> None:
+    """A workload too fast to time is refused before anything is measured. Wall-clock time of a plain
+    run includes process overheads, so a run that looks short is timed again the way pyperf times it."""
+    if seconds >= 0.05:
+        return
+    cwd = ws.project_dir("baseline") / workload.cwd
+    try:
+        values = pyperf_command(workload.cmd, cwd, ws.env, ws.root / "timeable-workload.json", 3, timeout)
+    except MeasureError:
+        return  # it ran twice already; a pyperf failure shows again, with its reason, when measuring
+    check_timeable(values, cwd, ws.env, ws.root / "timeable-empty.json")
 
 
 def prepare(

@@ -48,7 +48,7 @@ class Settings(BaseModel):
     model: str | None = Field(None, description="model spec: builtin, scripted:PATH, ...")
     min_speedup: float = Field(1.05, ge=1.0, description="smallest workload speedup worth a commit")
     max_iterations: int = Field(10, ge=1, description="most candidates to try in one run")
-    rounds: int = Field(5, ge=2, le=200, description="interleaved A/B rounds per measurement")
+    rounds: int = Field(5, ge=2, le=200, description="interleaved A/B rounds at the first look of a measurement")
     profile_rate: int = Field(250, ge=10, le=5000, description="py-spy samples per second")
     include: tuple[str, ...] = Field((), description="globs of files that may be optimized")
     exclude: tuple[str, ...] = Field((), description="globs of files never optimized")

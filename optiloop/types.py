@@ -137,6 +137,11 @@ def fmt_ratio(value: float) -> str:
     return f"{value:.3f}" if 0.995 <= value < 1.005 and value != 1.0 else f"{value:.2f}"
 
 
+def fmt_pct(level: float) -> str:
+    """A confidence level as a percentage: ``95%``, ``99.65%``."""
+    return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of an interleaved A/B comparison. ``speedup`` > 1 means the candidate is faster."""
@@ -154,10 +159,15 @@ class Verdict:
     noise_floor: float | None = None  # the A/A noise floor at this many rounds, when one was measured
     instructions: tuple[int, int] | None = None  # (baseline, candidate) per run, where perf can count
     stopped: str = ""  # "screen", "early" or "full": where the measurement ended
+    level: float = 0.95  # confidence level of [ci_low, ci_high]; a sequential look uses a stricter one
 
     @property
     def interval(self) -> str:
         return f"{fmt_ratio(self.ci_low)}-{fmt_ratio(self.ci_high)}"
+
+    @property
+    def level_pct(self) -> str:
+        return fmt_pct(self.level)
 
 
 @dataclass(frozen=True)

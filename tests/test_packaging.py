@@ -18,7 +18,7 @@ def test_wheel_ships_prompts_and_examples(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "optiloop/_data/prompts/optimize.j2" in names
     assert "optiloop/_data/prompts/system.j2" in names
-    for example in ("wordfreq", "routes"):
+    for example in ("wordfreq", "routes", "inventory"):
         assert f"optiloop/_data/examples/{example}/workload.py" in names
         assert f"optiloop/_data/examples/{example}/pyproject.toml" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

@@ -41,7 +41,7 @@ def compare_command(
     ref_b: Annotated[str, typer.Argument(help="The ref measured against REF_A (speedup > 1: REF_B is faster).")],
     path: Annotated[Path, typer.Option(help="The project: the repository or a directory inside it.")] = Path("."),
     workload: Annotated[str | None, typer.Option(help="Shell command to time (default: from pyproject).")] = None,
-    rounds: Annotated[int | None, typer.Option(help="Interleaved rounds (the first look, with a budget).")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Rounds at the first look (up to 4x if unclear).")] = None,
     min_speedup: Annotated[float, typer.Option(help="Speedup REF_B must reach to count as faster.")] = 1.0,
     measure_budget: Annotated[float | None, typer.Option(help="Seconds the measurement may take.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds one run may take.")] = None,

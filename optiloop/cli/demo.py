@@ -37,7 +37,7 @@ def copy_example(name: str, parent: Path) -> Path:
 def demo(
     example: Annotated[str, typer.Option(help="Which example project to optimize.")] = DEFAULT_EXAMPLE,
     max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="Interleaved A/B rounds per measurement.")] = None,
+    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
     directory: Annotated[Path | None, typer.Option(help="Where to put the demo repository.")] = None,
 ) -> None:
     """Copy an example into a new git repository and speed it up with the offline builtin model."""

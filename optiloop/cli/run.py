@@ -20,7 +20,7 @@ def run(
         help="builtin, openai:M, anthropic:M, openai-compatible:M (with --base-url) or scripted:PATH.")] = None,
     max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
     min_speedup: Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="Interleaved A/B rounds per measurement.")] = None,
+    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
     include: Annotated[list[str] | None, typer.Option(help="Glob of files that may change (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Glob of files never changed (repeatable).")] = None,
     measure_budget: Annotated[float | None, typer.Option(help="Seconds one measurement verdict may take.")] = None,

@@ -13,7 +13,7 @@ from optiloop.journal import Journal
 from optiloop.measure import instructions
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
 from optiloop.measure.stats import Noise, Plan, interval, noise_of, plan, rounds_for_budget
-from optiloop.types import Measurement, Verdict, Workload, fmt_ratio
+from optiloop.types import Measurement, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
 NOISE_ROUNDS = 5  # fewest A/A rounds for the noise floor
@@ -29,10 +29,6 @@ class Trees(Protocol):
     def project_dir(self, side: Side) -> Path: ...
 
 
-def _pct(level: float) -> str:
-    return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
 def decide(
     baseline: Sequence[float],
     candidate: Sequence[float],
@@ -44,11 +40,12 @@ def decide(
     ``min_speedup`` and the noise ``floor`` (when one was measured)."""
     point, low, high = interval(baseline, candidate, level)
     a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
-    evidence = f"{point:.2f}x ({_pct(level)} CI {fmt_ratio(low)}-{fmt_ratio(high)}, {len(baseline)} interleaved rounds)"
+    ci = f"{fmt_pct(level)} CI {fmt_ratio(low)}-{fmt_ratio(high)}"
+    evidence = f"{point:.2f}x ({ci}, {len(baseline)} interleaved rounds)"
     significant = low > 1.0 or high < 1.0
     threshold = max(min_speedup, floor or 0.0)
     if low > 1.0 and point >= threshold:
-        return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b)
+        return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b, level=level)
     if high < 1.0:
         reason = f"slower: {evidence}"
     elif low > 1.0 and point < min_speedup:
@@ -58,7 +55,7 @@ def decide(
                   f"(an A/A measurement shows that much): {evidence}")
     else:
         reason = f"not significant: {evidence}; the interval includes 1.0"
-    return Verdict(point, low, high, significant, False, reason, a, b)
+    return Verdict(point, low, high, significant, False, reason, a, b, level=level)
 
 
 class InterleavedMeasurer:

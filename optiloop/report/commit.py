@@ -27,7 +27,7 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
             f"(mean of {n} interleaved pyperf runs each)."
         )
     lines.append(
-        f"Speedup: {verdict.speedup:.2f}x, 95% confidence interval {verdict.interval}."
+        f"Speedup: {verdict.speedup:.2f}x, {verdict.level_pct} confidence interval {verdict.interval}."
     )
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
     if any(c.name == "replay" and WEAK_EVIDENCE in c.detail for c in checks):

@@ -44,7 +44,7 @@ def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str) -> list[s
         t = a.candidate.target
         checks = ", ".join(c.name for c in a.checks if c.passed)
         lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {v.speedup:.2f}x "
-                     f"(95% CI {v.interval}; checks passed: {checks})")
+                     f"({v.level_pct} CI {v.interval}; checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
     git = f"git -C {repo_root}"
     lines.append("Inspect it with:")

@@ -135,6 +135,7 @@ BAD_INPUTS = {
     "failing-tests": ("the tests fail before any change", "pass on HEAD"),
     "syntax-error": ("syntax error in pkg/broken.py:1", "exclude"),
     "unknown-model": ("unknown model 'gpt-imaginary'", "builtin"),
+    "too-fast-workload": ("too fast to time", "larger input"),
 }
 
 
@@ -162,6 +163,8 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case: str, tmp_path: P
             args = ["run", str(repo), "--workload", WORKLOAD, "--tests", "python -c 'raise SystemExit(1)'"]
         elif case == "unknown-model":
             args = [*run_args(repo), "--model", "gpt-imaginary"]
+        elif case == "too-fast-workload":
+            args = ["run", str(repo), "--workload", "true", "--tests", TEST_CMD]
     before = listing(repo)
     exclude = repo / ".git" / "info" / "exclude"
     exclude_before = exclude.read_text() if exclude.exists() else None
