@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from optiloop.catalog.base import RuleContext
-from optiloop.catalog.rules._util import all_nodes, code, own_nodes
+from optiloop.catalog.rules._util import NameUse, all_nodes, code, name_uses, own_nodes, uses_dynamic_scope
 
 _STAR = "*"  # the index key for star imports, which can bind any name
 
@@ -175,6 +175,19 @@ def function_binding_counts(func: cst.FunctionDef) -> dict[str, int]:
             for item in node.names:
                 counts[item.name.value] = counts.get(item.name.value, 0) + 1
     return counts
+
+
+def function_names(
+    func: cst.FunctionDef, ctx: RuleContext
+) -> tuple[dict[str, list[NameUse]], dict[str, int], frozenset[str]] | None:
+    """``(uses, counts, shadowed)``: every name use in ``func`` (``name_uses``), how many times each local
+    is bound (``function_binding_counts``), and the names a builtin may be shadowed by (bound at module
+    level or locally); None when ``func`` may read its locals by name (``locals()``, ``eval``...)."""
+    uses = name_uses(func)
+    if uses_dynamic_scope(uses):
+        return None
+    counts = function_binding_counts(func)
+    return uses, counts, ctx.taken_names | frozenset(counts)
 
 
 def function_local_names(func: cst.FunctionDef) -> frozenset[str]:

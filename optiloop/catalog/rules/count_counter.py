@@ -26,16 +26,14 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import can_import, function_binding_counts
+from optiloop.catalog.rules._bindings import can_import, function_names
 from optiloop.catalog.rules._loops import _inside, constant, parse_line
 from optiloop.catalog.rules._util import (
     Replacement,
     SafeRule,
     all_nodes,
     code,
-    name_uses,
     replace_nodes,
-    uses_dynamic_scope,
 )
 
 _SHAPES = (
@@ -83,13 +81,10 @@ class CountWithCounter(SafeRule):
     explanation = "counting into a dict runs Python code per item; Counter counts in C and the dict stays a dict"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        if not isinstance(func.body, cst.IndentedBlock):
+        names = function_names(func, ctx)
+        if names is None or not isinstance(func.body, cst.IndentedBlock):
             return None
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses):
-            return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         if "iter" in shadowed:
             return None
         if can_import(ctx, "Counter", "collections", func):

@@ -29,6 +29,7 @@ import libcst as cst
 from optiloop.catalog.base import Rewrite, RuleContext
 from optiloop.catalog.rules._bindings import function_binding_counts, has_star_import, module_bindings
 from optiloop.catalog.rules._bindings import module_imports_plainly as imports_plainly
+from optiloop.catalog.rules._evidence import annotation_name, params
 from optiloop.catalog.rules._util import NameUse, Replacement, SafeRule, all_nodes, name_uses, own_nodes, replace_nodes
 
 _MAPPING_TYPES = frozenset(
@@ -76,15 +77,6 @@ def _drop_keys(updated: cst.CSTNode) -> cst.CSTNode:
     raise TypeError("expected a .keys() call")
 
 
-def _type_name(node: cst.BaseExpression) -> str | None:
-    """``Mapping`` for ``Mapping``, ``typing.Mapping`` or ``dict[str, int]``."""
-    if isinstance(node, cst.Subscript):
-        node = node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return node.value if isinstance(node, cst.Name) else None
-
-
 class _Evidence:
     """Decides whether a name in the function is known to hold a mapping."""
 
@@ -119,10 +111,10 @@ class _Evidence:
         uses = self.uses.get(name, [])
         if any(isinstance(u.parent, cst.CompFor) and u.parent.target is u.node for u in uses):
             return False  # a comprehension variable of the same name would shadow it
-        params = [p for p in self._params() if p.name.value == name]
-        if params:
-            annotation = params[0].annotation
-            typed = annotation is not None and _type_name(annotation.annotation) in _MAPPING_TYPES
+        found = [p for p in params(self.func) if p.name.value == name]
+        if found:
+            annotation = found[0].annotation
+            typed = annotation is not None and annotation_name(annotation.annotation) in _MAPPING_TYPES
             return typed and self.counts[name] == 1
         assigned = [u for u in uses if self._assigned_mapping(u)]
         return len(assigned) == self.counts[name]
@@ -136,12 +128,6 @@ class _Evidence:
             and isinstance(assign, cst.Assign)
             and self._makes_mapping(assign.value)
         )
-
-    def _params(self) -> list[cst.Param]:
-        params = self.func.params
-        star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
-        kwargs = [params.star_kwarg] if params.star_kwarg is not None else []
-        return [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kwargs]
 
     def _module_level(self, name: str) -> bool:
         bindings = module_bindings(self.ctx.module, name)

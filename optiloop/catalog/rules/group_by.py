@@ -39,10 +39,10 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts
-from optiloop.catalog.rules._evidence import annotation_name, makes_sequence, params
+from optiloop.catalog.rules._bindings import function_names
+from optiloop.catalog.rules._evidence import annotation_name, early_values, makes_sequence, params, reads_in_place
 from optiloop.catalog.rules._hoist import ancestry, insert_before
-from optiloop.catalog.rules._loops import _inside, body_statement, is_store, top_level_index
+from optiloop.catalog.rules._loops import _inside, body_statement
 from optiloop.catalog.rules._util import (
     NameUse,
     Replacement,
@@ -50,14 +50,8 @@ from optiloop.catalog.rules._util import (
     all_nodes,
     code,
     fresh_local,
-    is_iterated,
-    is_membership_rhs,
-    name_uses,
     own_nodes,
     replace_nodes,
-    sole_arg_of,
-    sole_assignment,
-    uses_dynamic_scope,
 )
 
 _HELPER = '''def {name}(items, key):
@@ -117,14 +111,8 @@ def _pattern(comp: cst.ListComp, key_name: str) -> tuple[str, str, cst.BaseExpre
 
 
 def _read_only(use: NameUse) -> bool:
-    if sole_assignment(use) is not None or is_iterated(use) or is_membership_rhs(use):
-        return True
-    if sole_arg_of(use, frozenset({"len"})) is not None:
-        return True
     parent = use.parent
-    if isinstance(parent, cst.Subscript) and parent.value is use.node:
-        return not is_store(parent, use.ancestors[:-1])
-    return isinstance(parent, cst.CompFor) and parent.iter is use.node
+    return reads_in_place(use) or (isinstance(parent, cst.CompFor) and parent.iter is use.node)
 
 
 def _plain_loop(loop: cst.For, items: str, shadowed: frozenset[str]) -> bool:
@@ -147,11 +135,10 @@ class GroupByDict(SafeRule):
     explanation = "scanning all items once per key is O(keys x items); one pass into a dict is O(items)"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses) or not isinstance(func.body, cst.IndentedBlock):
+        names = function_names(func, ctx)
+        if names is None or not isinstance(func.body, cst.IndentedBlock):
             return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         if shadowed & {"list", "type", "str", "int", "Exception"}:
             return None
         parents = ancestry(func)
@@ -213,15 +200,8 @@ class GroupByDict(SafeRule):
             kind = annotation_name(annotation.annotation) if annotation is not None else None
             typed = kind in ("list", "List", "tuple", "Tuple")
             return typed and _plain_loop(loop, items, shadowed)
-        for use in item_uses:
-            assign = sole_assignment(use) if use.own_scope else None
-            if assign is not None:
-                where = top_level_index(func, use.ancestors)
-                if where is None or where >= index or not makes_sequence(assign.value, shadowed):
-                    return False
-            elif not _read_only(use):
-                return False
-        return True
+        values = early_values(func, item_uses, index, _read_only)
+        return values is not None and all(makes_sequence(value, shadowed) for value in values)
 
 
 def _lookup(index_name: str, key_name: str) -> Replacement:

@@ -25,23 +25,16 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts, module_bindings
-from optiloop.catalog.rules._hoist import ancestry, in_loop, insert_before
-from optiloop.catalog.rules._loops import constant, is_store, top_level_index
+from optiloop.catalog.rules._bindings import function_names, module_bindings
+from optiloop.catalog.rules._evidence import early_values, reads_in_place
+from optiloop.catalog.rules._hoist import Hoisted, ancestry, hoist, in_loop
+from optiloop.catalog.rules._loops import constant
 from optiloop.catalog.rules._util import (
     NameUse,
-    Replacement,
     SafeRule,
     all_nodes,
-    fresh_local,
-    is_iterated,
-    is_membership_rhs,
     literal_elements,
-    name_uses,
     own_nodes,
-    replace_nodes,
-    sole_assignment,
-    uses_dynamic_scope,
 )
 
 _BUILTINS = frozenset({"set", "frozenset", "list", "tuple", "len"})
@@ -98,11 +91,9 @@ def _module_constant(ctx: RuleContext, name: str) -> cst.BaseExpression | None:
 
 
 def _read_only(use: NameUse) -> bool:
-    parent = use.parent
-    if is_iterated(use) or is_membership_rhs(use):
+    if reads_in_place(use):
         return True
-    if isinstance(parent, cst.Subscript) and parent.value is use.node:
-        return not is_store(parent, use.ancestors[:-1])
+    parent = use.parent
     arg, call = use.up(1), use.up(2)
     if isinstance(arg, cst.Arg) and isinstance(call, cst.Call) and isinstance(call.func, cst.Name):
         return call.func.value in _BUILTINS and len(call.args) == 1
@@ -114,13 +105,12 @@ class LoopInvariantHoist(SafeRule):
     explanation = "set(...)/list(...)/len(...) of something the loop never changes is recomputed every turn"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses) or not isinstance(func.body, cst.IndentedBlock):
+        names = function_names(func, ctx)
+        if names is None or not isinstance(func.body, cst.IndentedBlock):
             return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         parents = ancestry(func)
-        found: list[tuple[cst.Call, str, str, int]] = []
+        found: list[Hoisted] = []
         for node in own_nodes(func):
             if not isinstance(node, cst.Call):
                 continue
@@ -134,27 +124,8 @@ class LoopInvariantHoist(SafeRule):
             value = self._invariant(func, name, index, uses, counts, ctx)
             if value is None or (builtin in _NEED_HASHABLE and not _elements_hashable(value)):
                 continue
-            found.append((node, builtin, name, index))
-        if not found:
-            return None
-        taken = dict(uses)
-        locals_: dict[tuple[str, str], tuple[str, int]] = {}
-        for _, builtin, name, index in found:
-            key = (builtin, name)
-            if key not in locals_ or index < locals_[key][1]:
-                local = locals_[key][0] if key in locals_ else fresh_local(taken, ctx, f"{name.lower()}_{builtin}")
-                taken[local] = []
-                locals_[key] = (local, index)
-        plan: dict[int, Replacement] = {}
-        for node, builtin, name, _ in found:
-            local = locals_[(builtin, name)][0]
-            plan[id(node)] = constant(cst.Name(local))
-        lines: dict[int, list[str]] = {}
-        for (builtin, name), (local, index) in locals_.items():
-            lines.setdefault(index, []).append(f"{local} = {builtin}({name})")
-        insert_before(func, lines, plan)
-        definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+            found.append(Hoisted(node, f"{builtin}({name})", f"{name.lower()}_{builtin}", index))
+        return hoist(func, ctx, uses, found, lambda local: constant(cst.Name(local)))
 
     def _invariant(
         self,
@@ -170,15 +141,8 @@ class LoopInvariantHoist(SafeRule):
             return _module_constant(ctx, name)
         if counts[name] != 1:
             return None
-        value: cst.BaseExpression | None = None
-        for use in uses.get(name, []):
-            assign = sole_assignment(use) if use.own_scope else None
-            if assign is not None:
-                where = top_level_index(func, use.ancestors)
-                displays = (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp)
-                if where is None or where >= index or not isinstance(assign.value, displays):
-                    return None
-                value = assign.value
-            elif use.nested or not _read_only(use):
-                return None
-        return value
+        values = early_values(func, uses.get(name, []), index, _read_only)
+        displays = (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp)
+        if not values or not all(isinstance(value, displays) for value in values):
+            return None
+        return values[-1]

@@ -16,20 +16,17 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts
-from optiloop.catalog.rules._loops import _inside, is_store
+from optiloop.catalog.rules._bindings import function_names
+from optiloop.catalog.rules._evidence import reads_in_place
+from optiloop.catalog.rules._loops import _inside
 from optiloop.catalog.rules._util import (
     NameUse,
     Replacement,
     SafeRule,
     is_iterated,
-    is_membership_rhs,
-    name_uses,
     own_nodes,
     replace_nodes,
-    sole_arg_of,
     sole_assignment,
-    uses_dynamic_scope,
 )
 
 
@@ -49,10 +46,8 @@ def _concat(assign: cst.Assign, name: str) -> cst.List | None:
 def _harmless(use: NameUse, is_generator: bool) -> bool:
     """A use that reads the list without keeping a reference to it."""
     parent = use.parent
-    if is_iterated(use) or is_membership_rhs(use) or sole_arg_of(use, frozenset({"len"})) is not None:
+    if reads_in_place(use):
         return True
-    if isinstance(parent, cst.Subscript) and parent.value is use.node:
-        return not is_store(parent, use.ancestors[:-1])  # a read, not a store
     return isinstance(parent, cst.Return) and parent.value is use.node and not is_generator
 
 
@@ -61,10 +56,10 @@ class ListConcatToAppend(SafeRule):
     explanation = "xs = xs + [x] copies the whole list each time; xs.append(x) adds in place"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses):
+        names = function_names(func, ctx)
+        if names is None:
             return None
-        counts = function_binding_counts(func)
+        uses, counts, _ = names
         is_generator = any(isinstance(node, cst.Yield) for node in own_nodes(func))
         plan: dict[int, Replacement] = {}
         for name, name_uses_ in uses.items():

@@ -24,19 +24,15 @@ from types import ModuleType
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts, module_imports_plainly
-from optiloop.catalog.rules._hoist import ancestry, in_loop, insert_before
+from optiloop.catalog.rules._bindings import function_names, module_imports_plainly
+from optiloop.catalog.rules._hoist import Hoisted, ancestry, hoist, in_loop
 from optiloop.catalog.rules._loops import top_level_index
 from optiloop.catalog.rules._util import (
     NameUse,
     Replacement,
     SafeRule,
-    fresh_local,
-    name_uses,
     own_nodes,
-    replace_nodes,
     sole_assignment,
-    uses_dynamic_scope,
 )
 
 _MODULES: dict[str, ModuleType] = {"math": math, "cmath": cmath, "operator": operator}
@@ -59,14 +55,12 @@ class AttributeHoist(SafeRule):
     explanation = "out.append / math.sqrt are looked up on every turn of the loop; a local looks them up once"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses) or not isinstance(func.body, cst.IndentedBlock):
+        names = function_names(func, ctx)
+        if names is None or not isinstance(func.body, cst.IndentedBlock):
             return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         parents = ancestry(func)
-        hoisted: dict[tuple[str, str], tuple[str, int]] = {}  # (owner, attr) -> (local, statement index)
-        calls: list[tuple[cst.Call, str, str, int]] = []
+        calls: list[Hoisted] = []
         for node in own_nodes(func):
             if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
                 continue
@@ -76,26 +70,8 @@ class AttributeHoist(SafeRule):
             index = in_loop(func, node, parents)
             if index is None or not self._allowed(func, owner.value, attr, index, uses, counts, shadowed, ctx):
                 continue
-            calls.append((node, owner.value, attr, index))
-        taken = dict(uses)
-        for _, owner_name, attr, index in calls:
-            key = (owner_name, attr)
-            if key not in hoisted or index < hoisted[key][1]:
-                local = hoisted[key][0] if key in hoisted else fresh_local(taken, ctx, f"{owner_name}_{attr}")
-                taken[local] = []
-                hoisted[key] = (local, index)
-        if not hoisted:
-            return None
-        plan: dict[int, Replacement] = {}
-        for call, owner_name, attr, _ in calls:
-            local = hoisted[(owner_name, attr)][0]
-            plan[id(call)] = _call_local(local)
-        lines: dict[int, list[str]] = {}
-        for (owner_name, attr), (local, index) in hoisted.items():
-            lines.setdefault(index, []).append(f"{local} = {owner_name}.{attr}")
-        insert_before(func, lines, plan)
-        definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+            calls.append(Hoisted(node, f"{owner.value}.{attr}", f"{owner.value}_{attr}", index))
+        return hoist(func, ctx, uses, calls, _call_local)
 
     def _allowed(
         self,

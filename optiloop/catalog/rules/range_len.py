@@ -20,7 +20,7 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts
+from optiloop.catalog.rules._bindings import function_names
 from optiloop.catalog.rules._evidence import is_sequence, params
 from optiloop.catalog.rules._loops import _inside, constant, is_store
 from optiloop.catalog.rules._util import (
@@ -31,12 +31,10 @@ from optiloop.catalog.rules._util import (
     fresh_local,
     is_iterated,
     is_membership_rhs,
-    name_uses,
     own_nodes,
     replace_nodes,
     sole_arg_of,
     sole_assignment,
-    uses_dynamic_scope,
 )
 
 _SAFE_CALLS = frozenset({"len", "abs", "min", "max", "int", "float", "str", "round"})
@@ -103,11 +101,10 @@ class RangeLenToEnumerate(SafeRule):
     explanation = "for i in range(len(xs)) pays a len, a range and an index per element; iterating xs does not"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses):
+        names = function_names(func, ctx)
+        if names is None:
             return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         if shadowed & (_SAFE_CALLS | {"range", "enumerate"}):
             return None
         plan: dict[int, Replacement] = {}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
-from optiloop.catalog.rules._bindings import function_binding_counts
+from optiloop.catalog.rules._bindings import function_names
 from optiloop.catalog.rules._loops import LOOPS, _inside, parse_line, top_level_index
 from optiloop.catalog.rules._util import (
     NameUse,
@@ -35,10 +35,8 @@ from optiloop.catalog.rules._util import (
     SafeRule,
     all_nodes,
     fresh_local,
-    name_uses,
     replace_nodes,
     sole_assignment,
-    uses_dynamic_scope,
 )
 
 _STR_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold"})
@@ -85,11 +83,10 @@ class StringConcatToJoin(SafeRule):
     explanation = "s += piece in a loop may copy the string every time; collecting pieces and joining once is linear"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        uses = name_uses(func)
-        if uses_dynamic_scope(uses):
+        names = function_names(func, ctx)
+        if names is None:
             return None
-        counts = function_binding_counts(func)
-        shadowed = ctx.taken_names | frozenset(counts)
+        uses, counts, shadowed = names
         plan: dict[int, Replacement] = {}
         used_loops: set[int] = set()
         taken: dict[str, list[NameUse]] = dict(uses)
