@@ -193,6 +193,21 @@ class Noise:
         return math.exp(math.log(self.ratio) * math.sqrt(self.rounds / max(1, rounds)))
 
 
-def noise_of(a: Sequence[float], b: Sequence[float]) -> Noise:
-    point, low, high = paired_speedup(a, b)
-    return Noise(point, low, high, len(a))
+def noise_of(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> Noise:
+    """The A/A interval: the ratio of medians, widened by a ``level`` t interval whose spread is the
+    median absolute deviation of the per-round log ratios (scaled to a standard deviation).
+
+    The spread is estimated robustly because the floor then gates a whole run: with a plain standard
+    deviation or a bootstrap, one disturbed round out of five (another process woke up) would raise
+    the floor so far that no real 10-20% gain could pass for the rest of the run. A machine that is
+    noisy throughout has a large deviation in most rounds, and still gets a high floor.
+    """
+    n = len(a)
+    point = median(a) / median(b)
+    if n < 2:
+        return Noise(point, 0.0, math.inf, n)
+    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
+    center = median(logs)
+    spread = 1.4826 * median(abs(v - center) for v in logs)
+    half = t_quantile((1.0 - level) / 2.0, n - 1) * spread / math.sqrt(n)
+    return Noise(point, point * math.exp(-half), point * math.exp(half), n)
