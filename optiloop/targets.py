@@ -223,6 +223,7 @@ class FindTargets:
         work: Callable[[str], Path],
         timeout: float,
         budget: int = DEFAULT_BUDGET,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.tree = tree
         self.project = project
@@ -234,6 +235,7 @@ class FindTargets:
         self.budget = budget
         self.runs = 0
         self.coverage: Coverage | None = None
+        self.on_note = on_note
 
     def __call__(self, profile: Profile, read: Callable[[str], str]) -> list[Target]:
         found: list[tuple[Hotspot, str, str, DefSpan]] = []
@@ -267,6 +269,9 @@ class FindTargets:
                    for k, (path, s) in zip(keys, spans, strict=True)]
         self.coverage = covering_tests(self.tests_cmd, self.project, self.env, watched,
                                        self.work(f"covering/{self.runs}"), self.timeout)
+        if not self.coverage.ok and self.on_note is not None:
+            self.on_note("the tests failed while finding which of them cover the hot definitions "
+                         f"({self.coverage.detail or 'no detail'}); the covering tests found may be incomplete")
         return self.coverage.tests
 
 

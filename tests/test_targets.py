@@ -192,3 +192,14 @@ def test_a_new_profile_reads_the_new_code(tmp_path: Path) -> None:
     slow = line_of(FASTER_BUT_SHIFTED, "sum(1 for y")
     assert max(total.hotspot.line_heat, key=lambda lh: lh[1])[0] == slow
     assert f"Hottest line {slow}" in total.context
+
+
+def test_failing_tests_while_finding_coverage_leave_a_note(profiled: tuple[Path, Profile], tmp_path: Path) -> None:
+    root, profile = profiled
+    notes: list[str] = []
+    find = finder(root, f"{UNITTEST_CMD} && exit 3", tmp_path)
+    find.on_note = notes.append
+    targets = by_name(find(profile, read_in(root)))
+    assert find.coverage is not None and not find.coverage.ok
+    assert len(notes) == 1 and "the covering tests found may be incomplete" in notes[0]
+    assert targets["Basket.total"].covering_tests == ("test_basket.BasketTests.test_total",)  # still recorded
