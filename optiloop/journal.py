@@ -14,7 +14,10 @@ import secrets
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optiloop.types import Attempt
 
 RECORD_DIR = ".optiloop"
 
@@ -39,6 +42,31 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _types() -> dict[str, type]:
+    from optiloop import types
+
+    return {name: obj for name, obj in vars(types).items() if dataclasses.is_dataclass(obj) and isinstance(obj, type)}
+
+
+def from_jsonable(value: Any, registry: dict[str, type] | None = None) -> Any:
+    """The inverse of ``to_jsonable`` for the dataclasses of ``optiloop.types``: a dict with a known
+    ``type`` becomes that dataclass again, lists become tuples (frozen dataclasses hold tuples)."""
+    registry = registry if registry is not None else _types()
+    if isinstance(value, list):
+        return tuple(from_jsonable(v, registry) for v in value)
+    if not isinstance(value, dict):
+        return value
+    cls = registry.get(value.get("type", ""))
+    if cls is None:
+        return {k: from_jsonable(v, registry) for k, v in value.items()}
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    return cls(**{k: from_jsonable(v, registry) for k, v in value.items() if k in names})
+
+
+def runs_dir(repo_root: Path) -> Path:
+    return repo_root / RECORD_DIR / "runs"
+
+
 def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -59,7 +87,11 @@ class Journal:
 
     @classmethod
     def create(cls, repo_root: Path, run_id: str) -> Journal:
-        return cls(repo_root / RECORD_DIR / "runs" / run_id)
+        return cls(runs_dir(repo_root) / run_id)
+
+    @property
+    def run_id(self) -> str:
+        return self.dir.name
 
     def event(self, kind: str, **data: Any) -> None:
         record = {"event": kind, "time": time.time(), **to_jsonable(data)}
@@ -74,6 +106,11 @@ class Journal:
             return []
         with open(self._events, encoding="utf-8") as fh:
             return [json.loads(line) for line in fh if line.strip()]
+
+    def attempts(self) -> list[Attempt]:
+        """The recorded attempts as ``Attempt`` values again, in order."""
+        registry = _types()
+        return [from_jsonable(e["attempt"], registry) for e in self.events() if e["event"] == "attempt"]
 
     def artifact(self, name: str) -> Path:
         path = self.artifacts / name

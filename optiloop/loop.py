@@ -1,78 +1,29 @@
 """The loop: profile, pick a target, ask the model, apply, verify, measure, commit, re-profile.
 
-``Loop.step()`` takes one candidate as far as it goes and returns its ``Attempt``; the PR bot and
-the interactive session drive the loop through it. ``run()`` is steps until a budget is spent or
-nothing is left to try. Stages are reached only through the small interfaces in ``Stages``.
+``Loop.step()`` takes one candidate as far as it goes and returns its ``Attempt``; the PR bot and the
+interactive session drive the loop through it (a session names the target and decides, after the
+verdict, whether a measured speedup is committed). ``run()`` is steps until a budget is spent or
+nothing is left to try; ``restore()`` takes back the attempts of a resumed run.
 
-Each model call asks for ``--candidates`` candidates; duplicates (same normalised code) never run.
-A candidate that fails the checks goes back to the model as a repair request with the failure. The
-best verified candidate of a target gets a refinement round with its own profile beside the
-original's: an accepted one from the profile taken after its commit, one that passed the checks but
-was not fast enough from a profile of the candidate tree (when the profiler can take one). Which
-target is asked next, and when a target is given up, is ``budget.Turns``; when to stop is
-``budget.Budget``.
+Each model call asks for ``--candidates`` candidates; duplicates (same normalised code) never run. A
+failed candidate goes back to the model as a repair request, the best verified one as a refinement
+(``followup.Followups``). Which target is asked next is ``budget.Turns``; when to stop, ``budget.Budget``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from optiloop.budget import Budget, Limits, Turns
 from optiloop.edit import normalized
 from optiloop.followup import Followups
-from optiloop.measure import Measurer
-from optiloop.models import Feedback, Model, Request
-from optiloop.profiling import Profiler
+from optiloop.models import Feedback, Request
 from optiloop.report.commit import commit_message
-from optiloop.types import (
-    Applied,
-    Attempt,
-    Candidate,
-    EditResult,
-    Measurement,
-    Profile,
-    RunSummary,
-    Target,
-    Usage,
-)
-from optiloop.verify import Verifier
+from optiloop.stages import Decide, Place, Recorder, Stages
+from optiloop.types import Applied, Attempt, Candidate, Measurement, Profile, RunSummary, Target, Usage
 
-
-class Place(Protocol):
-    """Where candidates are written, run and committed (a ``Workspace``)."""
-
-    branch: str
-
-    def read(self, relpath: str) -> str: ...
-
-    def stage(self, files: dict[str, str]) -> None: ...
-
-    def commit(self, files: dict[str, str], message: str) -> str: ...
-
-
-class Recorder(Protocol):
-    def event(self, kind: str, **data: Any) -> None: ...
-
-
-Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)
-TargetFinder = Callable[[Profile, Callable[[str], str]], list[Target]]
-
-
-@dataclass(frozen=True)
-class Stages:
-    profiler: Profiler
-    find_targets: TargetFinder
-    model: Model
-    edit: Editor
-    verifier: Verifier
-    measurer: Measurer
-    place: Place
-    journal: Recorder
-
-__all__ = ["Limits", "Loop", "Place", "Recorder", "Stages"]
+__all__ = ["Decide", "Limits", "Loop", "Place", "Recorder", "Stages"]
 
 
 class Loop:
@@ -110,16 +61,23 @@ class Loop:
                              hotspots=self.profile.hotspots)
         return self.profile
 
-    def step(self, hint: str | None = None) -> Attempt | None:
-        """Try the next candidate. None when there is nothing left to try."""
+    def restore(self, attempts: list[Attempt]) -> None:
+        """Take back the attempts of a resumed run: numbering, duplicates, history and turns go on."""
+        for attempt in attempts:
+            self._seen.add((attempt.candidate.target.key, normalized(attempt.candidate.new_source)))
+            self._record(attempt, event=False)
+
+    def step(self, hint: str | None = None, target: Target | None = None,
+             decide: Decide | None = None) -> Attempt | None:
+        """Try the next candidate (of ``target`` when given). None when there is nothing left to try."""
         self.stop_reason = ""
-        candidate = self._next_candidate(hint)
+        candidate = self._next_candidate(hint, target)
         if candidate is None:
             hot = self.profile is not None and self.profile.hotspots
             self.stop_reason = self.stop_reason or ("no more candidates for the hot targets" if hot
                                                     else "no hot definitions of the project in the profile")
             return None
-        attempt = self.attempt(candidate)
+        attempt = self.attempt(candidate, decide)
         if attempt.accepted:
             self.reprofile(f"after-{attempt.number}")
         return attempt
@@ -148,7 +106,7 @@ class Loop:
 
     # -- one attempt ------------------------------------------------------------------------
 
-    def attempt(self, candidate: Candidate) -> Attempt:
+    def attempt(self, candidate: Candidate, decide: Decide | None = None) -> Attempt:
         """Apply, verify, measure and (if it is a real speedup) commit one candidate."""
         number = len(self.attempts) + 1
         target = candidate.target
@@ -157,10 +115,10 @@ class Loop:
         edit = self.s.edit(self.s.place.read(target.path), target.qualname, candidate.new_source, target.path)
         attempt = Attempt(number, candidate, edit)
         if isinstance(edit, Applied):
-            attempt = self._verify_and_measure(attempt, edit)
+            attempt = self._verify_and_measure(attempt, edit, decide)
         return self._record(attempt)
 
-    def _verify_and_measure(self, attempt: Attempt, edit: Applied) -> Attempt:
+    def _verify_and_measure(self, attempt: Attempt, edit: Applied, decide: Decide | None) -> Attempt:
         files = {attempt.candidate.target.path: edit.new_module}
         self.s.place.stage(files)
         checks = self.s.verifier.verify(attempt.candidate)
@@ -169,23 +127,31 @@ class Loop:
         verdict = self.s.measurer.compare(f"attempt-{attempt.number}")
         if not verdict.accepted:
             return Attempt(attempt.number, attempt.candidate, edit, checks, verdict)
+        declined = decide(Attempt(attempt.number, attempt.candidate, edit, checks, verdict)) if decide else ""
+        if declined:
+            return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, declined=declined)
         message = commit_message(attempt.candidate, verdict, checks, self.s.model.name, self.run_id)
         sha = self.s.place.commit(files, message)
         return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, sha)
 
-    def _record(self, attempt: Attempt) -> Attempt:
+    def _record(self, attempt: Attempt, event: bool = True) -> Attempt:
         self.attempts.append(attempt)
         self.turns.record(attempt)
         c = attempt.candidate
         outcome = f"accepted as {attempt.commit}" if attempt.accepted else attempt.reason
         self._history.setdefault(c.target.key, []).append(Feedback(c.origin, c.rationale, outcome))
         self.followups.record(attempt)
-        self.s.journal.event("attempt", attempt=attempt, accepted=attempt.accepted, reason=attempt.reason)
+        if event:
+            self.s.journal.event("attempt", attempt=attempt, accepted=attempt.accepted, reason=attempt.reason)
         return attempt
 
     # -- what to try next -------------------------------------------------------------------
 
-    def _next_candidate(self, hint: str | None) -> Candidate | None:
+    def _next_candidate(self, hint: str | None, chosen: Target | None = None) -> Candidate | None:
+        """The next untried candidate; a ``chosen`` target (a person's pick) gets one model call at most."""
+        if chosen is not None:
+            self._pending = [c for c in self._pending if c.target.key == chosen.key]
+        asked = False
         while True:
             while self._pending:
                 candidate = self._pending.pop(0)
@@ -194,14 +160,21 @@ class Loop:
                     self._seen.add(key)
                     return candidate
             over = self.budget.cost_reason()
-            target = None if over else self.turns.pick(self._targets)
+            if chosen is not None:
+                target = None if over or asked else chosen
+            else:
+                target = None if over else self.turns.pick(self._targets)
             if target is None:
                 self.stop_reason = over or ""
                 return None
-            target, repair, refine = self.followups.take(target)
-            request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
-                              repair, refine)
-            self._pending = list(self.s.model.propose(request))
-            self.s.journal.event("proposals", target=target.key, model=self.s.model.name, request=request.kind,
-                                 count=len(self._pending), usage=[c.usage for c in self._pending],
-                                 spent=self.budget.spend())
+            asked = True
+            self._ask(target, hint)
+
+    def _ask(self, target: Target, hint: str | None) -> None:
+        target, repair, refine = self.followups.take(target)
+        request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
+                          repair, refine)
+        self._pending = list(self.s.model.propose(request))
+        self.s.journal.event("proposals", target=target.key, model=self.s.model.name, request=request.kind,
+                             count=len(self._pending), usage=[c.usage for c in self._pending],
+                             spent=self.budget.spend())

@@ -180,6 +180,7 @@ class Attempt:
     checks: tuple[Check, ...] = ()
     verdict: Verdict | None = None
     commit: str | None = None
+    declined: str = ""  # why a person (or a caller's decide hook) turned down a measured speedup
 
     @property
     def accepted(self) -> bool:
@@ -188,6 +189,8 @@ class Attempt:
     @property
     def reason(self) -> str:
         """Why the attempt ended as it did, in one line."""
+        if self.declined:
+            return self.declined
         if isinstance(self.edit, Rejected):
             return f"did not apply: {self.edit.reason}"
         failed = next((c for c in self.checks if not c.passed), None)

@@ -149,3 +149,53 @@ def init_repo(path: Path, message: str) -> git.Repo:
     with repo.git.custom_environment(**identity_env(repo)):
         repo.git.commit("-q", "--no-verify", "-m", message)
     return repo
+
+
+def trailer(message: str, key: str) -> str | None:
+    """The value of a ``Key: value`` trailer line of a commit message, if it has one."""
+    for line in reversed(message.strip().splitlines()):
+        if line.startswith(f"{key}: "):
+            return line[len(key) + 2:].strip()
+    return None
+
+
+def worktree_of(repo: git.Repo, branch: str) -> Path | None:
+    """Where ``branch`` is checked out, if anywhere."""
+    path: Path | None = None
+    for line in repo.git.worktree("list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            path = Path(line[len("worktree "):])
+        elif line == f"branch refs/heads/{branch}":
+            return path
+    return None
+
+
+def undo_last(repo: git.Repo, branch: str, run_id: str, force: bool = False) -> str:
+    """Remove the last commit of ``branch`` when optiloop made it for ``run_id``; returns its sha.
+
+    Never a user's commit (it must carry ``Optiloop-Run: <run_id>``), never one a remote already has
+    unless ``force``. Where the branch is checked out in one of optiloop's worktrees, that worktree
+    is reset with it; a branch checked out anywhere else (the user's checkout) is left alone.
+    """
+    if not branch_exists(repo, branch):
+        raise BadInput(f"there is no branch {branch}", "run `optiloop runs` to see the runs and their branches")
+    last = repo.commit(branch)
+    if trailer(str(last.message), "Optiloop-Run") != run_id:
+        raise BadInput(f"the last commit on {branch} ({last.hexsha[:10]}) was not made by optiloop run {run_id}",
+                       "optiloop only removes its own commits; use git to change others")
+    if not last.parents:
+        raise BadInput(f"{last.hexsha[:10]} is the first commit of the repository", "nothing to undo onto")
+    remotes = repo.git.branch("-r", "--contains", last.hexsha).split()
+    if remotes and not force:
+        raise BadInput(f"{last.hexsha[:10]} is already pushed ({remotes[0]})",
+                       "pass --force to remove it from the local branch anyway")
+    parent = last.parents[0].hexsha
+    where = worktree_of(repo, branch)
+    if where is None:
+        repo.git.update_ref(f"refs/heads/{branch}", parent, last.hexsha)
+    elif f"/{EXCLUDE_LINE.strip('/')}/worktrees/" in where.as_posix():
+        tree = git.Repo(where)
+        tree.git.reset("--hard", "-q", parent)
+    else:
+        raise BadInput(f"{branch} is checked out at {where}", "switch that checkout to another branch first")
+    return last.hexsha

@@ -91,6 +91,10 @@ class Workspace:
             _write(self.tree_dir("baseline") / rel, text)
         return vcs.commit_paths(self._trees["baseline"], list(files), message, self.identity)
 
+    def undo_last(self, force: bool = False) -> str:
+        """Drop the last commit of this run from the branch (and the baseline tree); returns its sha."""
+        return vcs.undo_last(self.repo, self.branch, self.run_id, force)
+
     def close(self) -> None:
         """Remove the worktrees; the branch and its commits stay."""
         for side in ("candidate", "baseline"):

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from optiloop.journal import Journal, new_run_id
-from optiloop.types import Measurement, Verdict
+from optiloop.types import Applied, Attempt, Candidate, Check, Hotspot, Measurement, Rejected, Target, Usage, Verdict
 
 
 def test_events_are_json_lines_with_dataclasses(tmp_path: Path) -> None:
@@ -29,3 +29,20 @@ def test_run_ids_are_unique_and_sortable() -> None:
     ids = {new_run_id() for _ in range(20)}
     assert len(ids) == 20
     assert all(len(i.split("-")) == 3 for i in ids)
+
+
+def test_recorded_attempts_come_back_as_equal_values(tmp_path: Path) -> None:
+    hot = Hotspot("f", "m.py", 1, 0.5, 0.6, ((2, 0.4),))
+    target = Target(hot, "def f(): pass\n", "def f(): pass\n", covering_tests=("tests/t.py::test_f",))
+    candidate = Candidate(target, "def f(): return 1\n", "why", "builtin", Usage(1, 2, 0.5))
+    verdict = Verdict(2.0, 1.8, 2.2, True, True, "faster", Measurement.of([1.0, 1.1]), Measurement.of([0.5]),
+                      rounds=5, instructions=(10, 5), level=0.99)
+    attempts = [Attempt(1, candidate, Rejected("no")),
+                Attempt(2, candidate, Applied("diff", "module"), (Check("tests", True, "ok"),), verdict, "abc"),
+                Attempt(3, candidate, Applied("d", "m"), (), verdict, declined="rejected by the person")]
+    journal = Journal.create(tmp_path, "r1")
+    for a in attempts:
+        journal.event("attempt", attempt=a, accepted=a.accepted)
+    journal.event("other", attempt_count=3)
+    assert journal.attempts() == attempts
+    assert journal.run_id == "r1"

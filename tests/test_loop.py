@@ -8,7 +8,7 @@ from optiloop.edit import apply_candidate
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.models import Refine, Repair, Request, Spend
 from optiloop.targets import targets_from
-from optiloop.types import Candidate, Check, Hotspot, Measurement, Profile, Verdict
+from optiloop.types import Attempt, Candidate, Check, Hotspot, Measurement, Profile, Verdict
 
 MODULE = "def slow(xs):\n    return sorted(xs)[0]\n\n\ndef other(x):\n    return x + 1\n"
 
@@ -232,3 +232,42 @@ def test_a_verified_but_not_fast_enough_candidate_is_refined_from_its_own_profil
     assert "ys = sorted(xs)" in model.requests[1].target.source  # the candidate, with its own heat
     assert model.requests[1].target.hotspot.line_heat == ((2, 0.5),)
     assert "refine-1/candidate" in profiler.labels and len(place.commits) == 1
+
+
+def test_a_chosen_target_gets_one_model_call_and_only_its_candidates() -> None:
+    loop, _, model, _ = make({"slow": ["def slow(xs):\n    raise ValueError\n"],
+                              "other": ["def other(x):\n    raise ValueError\n"]})
+    loop.start()
+    other = next(t for t in loop._targets if t.qualname == "other")
+    attempt = loop.step(target=other)
+    assert attempt is not None and attempt.candidate.target.qualname == "other"
+    assert loop.step(target=other) is None  # asked once more, nothing new: no fall-back to another target
+    assert [r.target.qualname for r in model.requests] == ["other", "other"]
+
+
+def test_decide_can_decline_a_measured_speedup_and_nothing_is_committed() -> None:
+    loop, place, _, _ = make({"slow": ["def slow(xs):\n    return min(xs)\n"]})
+    loop.start()
+    seen: list[float] = []
+
+    def decline(attempt: Attempt) -> str:
+        assert attempt.verdict is not None
+        seen.append(attempt.verdict.speedup)
+        return "rejected by the person"
+
+    attempt = loop.step(decide=decline)
+    assert attempt is not None and not attempt.accepted and attempt.reason == "rejected by the person"
+    assert seen == [2.0] and place.commits == []
+
+
+def test_restore_continues_numbering_and_skips_tried_candidates() -> None:
+    first, _, _, _ = make({"slow": ["def slow(xs):\n    raise ValueError\n"]})
+    first.start()
+    tried = first.step()
+    assert tried is not None
+    loop, _, model, _ = make({"slow": ["def slow(xs):\n    raise ValueError\n", "def slow(xs):\n    return min(xs)\n"]})
+    loop.start()
+    loop.restore([tried])
+    attempt = loop.step()
+    assert attempt is not None and attempt.number == 2 and attempt.accepted
+    assert model.requests[0].repair is not None  # the restored failure comes back as a repair request

@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import git as gitpython
+import pytest
 
 from optiloop import vcs
+from optiloop.errors import BadInput
 from optiloop.proc import child_env
 from optiloop.workspace import Workspace
 from tests.conftest import git, make_repo, snapshot
@@ -62,3 +64,25 @@ def test_exclude_line_added_once_and_restorable(tmp_path: Path) -> None:
     assert vcs.exclude_optiloop_dir(repo) is None
     vcs.restore_exclude(repo, original)
     assert exclude.read_bytes() == original
+
+
+def test_undo_last_removes_only_optiloops_own_unpushed_commit(tmp_path: Path) -> None:
+    repo_dir = make_repo(tmp_path / "r", {"m.py": "x = 1\n"})
+    ws = Workspace(vcs.open_repo(repo_dir), "run3", "", child_env())
+    ws.create(carry_dirty=False)
+    base = ws.head()
+    first = ws.commit({"m.py": "x = 2\n"}, "Speed up\n\nOptiloop-Run: run3\n")
+    second = ws.commit({"m.py": "x = 3\n"}, "Speed up more\n\nOptiloop-Run: run3\n")
+    assert ws.undo_last() == second  # live worktree: reset with the branch
+    assert ws.head() == first and ws.read("m.py") == "x = 2\n"
+    ws.close()
+    repo = vcs.open_repo(repo_dir)
+    git(repo_dir, "update-ref", "refs/remotes/origin/optiloop/run3", first)  # as if pushed
+    with pytest.raises(BadInput, match="already pushed"):
+        vcs.undo_last(repo, "optiloop/run3", "run3")
+    assert vcs.undo_last(repo, "optiloop/run3", "run3", force=True) == first
+    assert git(repo_dir, "rev-parse", "optiloop/run3").strip() == base
+    with pytest.raises(BadInput, match="not made by optiloop run run3"):  # the user's own commit
+        vcs.undo_last(repo, "optiloop/run3", "run3")
+    with pytest.raises(BadInput, match="no branch"):
+        vcs.undo_last(repo, "optiloop/nope", "nope")
