@@ -7,7 +7,7 @@ it found a problem (worktrees, branch, run record, the info/exclude line) is rem
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import PySpyProfiler
 from optiloop.targets import FindTargets
-from optiloop.types import RunSummary, Workload
+from optiloop.types import RunSummary, Target, Workload
 from optiloop.verify import Gate
 from optiloop.workspace import Workspace
 
@@ -110,7 +110,11 @@ def prepare(
     flags: Mapping[str, Any],
     allow_dirty: bool = False,
     extra_env: Mapping[str, str] | None = None,
+    keep: Callable[[Target], bool] | None = None,
+    mode: str = "run",
 ) -> Prepared:
+    """A ready loop on a new branch. ``keep`` narrows the targets (the PR bot: changed functions only);
+    ``mode`` ("run", "pr", "session") is recorded so reports can say what made the run."""
     repo = vcs.open_repo(path)
     root, subdir = _project(repo, path)
     settings = load_settings(root / subdir if subdir else root, flags)
@@ -141,13 +145,15 @@ def prepare(
     journal = Journal.create(root, run_id)
     journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
-                  deterministic_output=expected is not None)
+                  deterministic_output=expected is not None, mode=mode)
+    find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
+                               ws.env, journal.artifact, settings.timeout,
+                               on_note=lambda note: journal.event("note", text=note))
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
                                settings.timeout, on_note=lambda note: journal.event("note", text=note)),
-        find_targets=FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
-                                 ws.env, journal.artifact, settings.timeout,
-                                 on_note=lambda note: journal.event("note", text=note)),
+        find_targets=find_targets if keep is None else (
+            lambda profile, read: [t for t in find_targets(profile, read) if keep(t)]),
         model=model,
         edit=apply_candidate,
         verifier=Gate(ws, tests, workload, expected, settings.timeout, journal.artifacts,
