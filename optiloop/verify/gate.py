@@ -1,10 +1,15 @@
 """The full correctness gate, cheapest check first.
 
-parses → imports → replay → covering tests → tests → workload output. Every check that runs user
+parses → hack check → imports → replay (and its side effects, and again under a second hash seed)
+→ covering tests → tests → workload output → held-out calls. Every check that runs user
 code runs in a subprocess with a timeout and a memory limit (RLIMIT_AS), in an environment without
 the parent's secrets and with ``PYTHONHASHSEED`` fixed; tests also get ``random`` seeded through the
 ``hook/sitecustomize.py`` on their ``PYTHONPATH``. A candidate that hangs or allocates without bound
 is killed and rejected with that reason; the run goes on. See ``docs/verification.md``.
+
+Every fifth captured call is held out: never replayed before the end, so no failure text about it
+ever reaches the model; a candidate that passes the calls it was shown and fails a held-out one is
+rejected as overfitted.
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from typing import Any
 
 from optiloop import proc
 from optiloop import targets as target_tools
+from optiloop.paths import scripts_in
 from optiloop.types import Candidate, Check, Target, Workload
 from optiloop.verify.capture import CallLog, Capturer, hook_env
+from optiloop.verify.hacks import static_findings
 from optiloop.verify.output import first_difference
 from optiloop.workspace import Side, Workspace
 
 WEAK_EVIDENCE = "weak evidence"  # marks a replay Check whose detail rests on few real calls
 MIN_CALLS = 5
+HOLD_OUT_EVERY = 5  # every 5th captured call is held out
+SECOND_SEED = "1"
 CHILD = Path(__file__).resolve().parent / "replay_child.py"
 _MARK = re.compile(r"^@@optiloop (.*)$", re.MULTILINE)
 
@@ -77,13 +86,17 @@ class Gate:
         self.side = side
         self.capturer = Capturer(workspace, workload, artifacts / "captures", replay_calls, timeout, memory_mb)
         self.seconds: dict[str, float] = {}
+        self.local_speedup: float | None = None  # the original's replay time over the candidate's, last verify
         self._baseline_ok: dict[tuple[str, str], bool] = {}
+        self._held: tuple[CallLog | None, list[int], list[int]] = (None, [], [])  # log, held-out, left out
 
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         self.seconds = {}
+        self.local_speedup = None
         checks: list[Check] = []
         steps: tuple[tuple[str, Callable[[Candidate], list[Check]]], ...] = (
-            ("parses", self._parses), ("replay", self._replay), ("tests", self._tests), ("workload", self._workload))
+            ("parses", self._parses), ("hacks", self._hacks), ("replay", self._replay), ("tests", self._tests),
+            ("workload", self._workload), ("held-out", self._held_out))
         for name, step in steps:
             start = time.perf_counter()
             new = step(candidate)
@@ -104,6 +117,16 @@ class Gate:
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             return [Check("parses", False, f"cannot read {path}: {exc}")]
         return [Check("parses", True, f"{path} compiles")]
+
+    # -- the static hack check ------------------------------------------------------------------
+
+    def _hacks(self, candidate: Candidate) -> list[Check]:
+        target = candidate.target
+        findings, note = static_findings(self.ws.read(target.path, "baseline"), self.ws.read(target.path, self.side),
+                                         target.qualname, scripts_in(self.workload.cmd))
+        if findings:
+            return [Check("hack check", False, "; ".join(str(f) for f in findings))]
+        return [Check("hack check", True, note or "no new state, I/O, output, stack inspection or special cases")]
 
     # -- imports and replay, in one fresh interpreter ------------------------------------------
 
@@ -139,7 +162,7 @@ class Gate:
             "python3", path=self.ws.env.get("PATH"))
         return found or sys.executable
 
-    def _child(self, target: Target, log: CallLog | None, side: Side, budget: float,
+    def _child(self, target: Target, log: CallLog | None, side: Side, budget: float, seed: str = "0",
                **extra: Any) -> tuple[proc.Completed, dict[str, Any], str]:
         """Run the replay child against ``side``'s tree: (the process, its result, the module name)."""
         module, paths = self._module_and_path(target, log, side)
@@ -152,39 +175,48 @@ class Gate:
                 "captures": [str(log.path)] if log is not None and log.path is not None else [], **extra}
         (tmp / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         done = proc.run([self._python(log), str(CHILD), str(tmp / "spec.json")],
-                        self.ws.project_dir(side) / self.workload.cwd, self.ws.env, budget, self.memory_mb)
+                        self.ws.project_dir(side) / self.workload.cwd, {**self.ws.env, "PYTHONHASHSEED": seed},
+                        budget, self.memory_mb)
         result: dict[str, Any] = {}
         if result_path.is_file():
             result = json.loads(result_path.read_text(encoding="utf-8"))
         shutil.rmtree(tmp, ignore_errors=True)
         return done, result, module
 
-    def unstable_calls(self, target: Target, log: CallLog) -> tuple[int, ...]:
-        """Calls that do not replay reproducibly even on the original (they depend on time, unseeded
-        randomness, ids, the outside world): found once per capture by replaying the baseline itself.
-        They are left out of the candidate's replay."""
+    def self_check(self, target: Target, log: CallLog, seed: str = "0") -> dict[str, Any]:
+        """The original replayed against its own capture, once per capture and hash seed: which calls do
+        not replay reproducibly (time, unseeded randomness, ids, the outside world, and under another seed,
+        set or dict order), and each call's effects, output and time. Unstable calls are left out of the
+        candidate's replay."""
         if log.path is None:
-            return ()
-        cached = log.path.parent / "unstable.json"
+            return {"unstable": []}
+        cached = log.path.parent / f"selfcheck-seed{seed}.json"
         if cached.is_file():
-            return tuple(json.loads(cached.read_text(encoding="utf-8")))
+            found: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+            return found
         start = time.perf_counter()
         budget = self.replay_floor + self.replay_factor * log.seconds
-        done, result, _ = self._child(target, log, "baseline", budget, collect=True)
-        if result.get("done"):
-            unstable = tuple(int(n) for n in result.get("unstable", ()))
-        else:  # the original cannot be replayed at all here: no call counts as evidence
-            unstable = tuple(range(1, log.calls + 1))
-        cached.write_text(json.dumps(list(unstable)), encoding="utf-8")
-        self.seconds["self-check"] = time.perf_counter() - start
-        return unstable
+        done, result, _ = self._child(target, log, "baseline", budget, seed, collect=True)
+        if not result.get("done"):  # the original cannot be replayed at all here: no call counts as evidence
+            result = {"unstable": list(range(1, log.calls + 1))}
+        found = {k: result.get(k, {}) for k in ("effects", "output", "times")}
+        found["unstable"] = [int(n) for n in result.get("unstable", ())]
+        cached.write_text(json.dumps(found), encoding="utf-8")
+        self.seconds[f"self-check-{seed}"] = time.perf_counter() - start
+        return found
+
+    def unstable_calls(self, target: Target, log: CallLog) -> tuple[int, ...]:
+        return tuple(self.self_check(target, log)["unstable"])
 
     def _replay(self, candidate: Candidate) -> list[Check]:
         target = candidate.target
         log = self.capture(target)
-        unstable = self.unstable_calls(target, log) if log is not None else ()
+        base = self.self_check(target, log) if log is not None else {"unstable": []}
+        unstable = base["unstable"]
+        held = [n for n in range(HOLD_OUT_EVERY, log.calls + 1, HOLD_OUT_EVERY) if n not in unstable] if log else []
+        self._held = (log, held, unstable)
         budget = self.replay_floor + self.replay_factor * (log.seconds if log else 0.0)
-        done, result, module = self._child(target, log, self.side, budget, skip=list(unstable))
+        done, result, module = self._child(target, log, self.side, budget, skip=sorted({*unstable, *held}))
         stage = _stage(done.stderr)
         memory = bool(result.get("memory")) or (not result.get("done") and "MemoryError" in done.stderr)
         if not result.get("imported"):
@@ -210,7 +242,46 @@ class Gate:
             return [*checks, Check("replay", False, f"the replay process died at {stage}: {tail}")]
         if result.get("mismatch"):
             return [*checks, Check("replay", False, str(result["mismatch"]))]
-        return [*checks, Check("replay", True, self._evidence(log, result, len(unstable)))]
+        problem = side_effects(base, result)
+        if problem:
+            return [*checks, Check("side effects", False, problem)]
+        self.local_speedup = local_speedup(base, result)
+        checks.append(Check("replay", True, self._evidence(log, result, len(unstable))))
+        if log is not None and result.get("replayed"):
+            checks.append(self._second_seed(target, log, sorted({*unstable, *held}), budget))
+        return checks
+
+    def _second_seed(self, target: Target, log: CallLog, left_out: list[int], budget: float) -> Check:
+        """The shown calls again under another ``PYTHONHASHSEED``: a candidate whose results change with
+        the seed where the original's do not lets set or dict order leak out."""
+        unstable = self.self_check(target, log, SECOND_SEED)["unstable"]
+        done, result, _ = self._child(target, log, self.side, budget, SECOND_SEED,
+                                      skip=sorted({*left_out, *unstable}))
+        if result.get("mismatch"):
+            return Check("hash seed", False, f"order-dependent: under PYTHONHASHSEED={SECOND_SEED}, "
+                                             f"{result['mismatch']} (the original's results do not change)")
+        if not result.get("done"):
+            return Check("hash seed", False, f"the replay under PYTHONHASHSEED={SECOND_SEED} failed: "
+                                             f"{_without_marks(done.tail()) or done.returncode}")
+        return Check("hash seed", True, f"same results under PYTHONHASHSEED={SECOND_SEED}")
+
+    def _held_out(self, candidate: Candidate) -> list[Check]:
+        log, held, unstable = self._held
+        if log is None or not held:
+            return []
+        budget = self.replay_floor + self.replay_factor * log.seconds
+        keep = set(held)
+        skip = [n for n in range(1, log.calls + 1) if n not in keep]
+        done, result, _ = self._child(candidate.target, log, self.side, budget, skip=skip)
+        if not result.get("done") or result.get("mismatch"):
+            # no detail about the call: held-out calls are never shown, not even in failure feedback
+            return [Check("held-out calls", False,
+                          f"overfitted: passes the real calls it was checked on, but not the {len(held)} held out "
+                          "(calls from the same workload that are never shown)")]
+        problem = side_effects(self.self_check(candidate.target, log), result)
+        if problem:
+            return [Check("side effects", False, problem)]
+        return [Check("held-out calls", True, f"{result.get('replayed', 0)} held-out real call(s) replayed the same")]
 
     def _evidence(self, log: CallLog | None, result: dict[str, Any], unstable: int) -> str:
         replayed = int(result.get("replayed", 0))
@@ -277,3 +348,23 @@ class Gate:
             return [Check("workload output", False, f"differs from the baseline's at {where}")]
         detail = "ran; output identical to the baseline's" if self.expected_stdout is not None else "ran"
         return [Check("workload", True, detail)]
+
+
+def side_effects(original: dict[str, Any], candidate: dict[str, Any]) -> str:
+    """What the candidate's calls did outside their results that the same calls of the original did not."""
+    for n, effects in candidate.get("effects", {}).items():
+        new = sorted(set(effects) - set(original.get("effects", {}).get(n, ())))
+        if new:
+            return f"call {n}: {'; '.join(new)}, which the original does not"
+    for n, text in candidate.get("output", {}).items():
+        if text and not original.get("output", {}).get(n):
+            return f"call {n}: stray output {text[:80]!r}, which the original does not print"
+    return ""
+
+
+def local_speedup(original: dict[str, Any], candidate: dict[str, Any]) -> float | None:
+    """The original's replay time over the candidate's, on the calls both replayed."""
+    base, new = original.get("times", {}), candidate.get("times", {})
+    both = [n for n in new if n in base]
+    before, after = sum(base[n] for n in both), sum(new[n] for n in both)
+    return before / after if both and after > 0 and before > 0 else None

@@ -4,6 +4,9 @@ Run as a script in a fresh interpreter of the project: ``python replay_child.py 
 names the module, the candidate's file, ``sys.path`` entries to put first, the capture files, the
 result file, calls to ``skip`` and whether to ``collect`` every differing call instead of stopping at
 the first (the self-check of the original, which finds calls that do not replay reproducibly).
+While a call runs, an audit hook notes what it does outside its arguments (files opened, sockets,
+processes, the call stack) and its stdout/stderr are captured; the result holds them per call with each
+call's time, so the parent can compare a candidate's effects and speed with the original's.
 Progress goes to stderr as ``@@optiloop <stage>`` lines, so a parent that kills a hung child knows
 where it hung. The result (JSON) says whether the import worked, how many calls were
 replayed or skipped, and the first mismatch, described for a model to act on. The comparison rules
@@ -12,8 +15,10 @@ are those of ``compare.py`` next to this file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import json
 import os
 import pickle
@@ -23,6 +28,54 @@ import time
 from typing import Any
 
 MEMORY = "MemoryError"
+CODE_FILES = (".py", ".pyc", ".so", ".pyd", ".pth", ".zip")
+EFFECTS = {"socket.connect": "uses the network", "socket.bind": "uses the network", "socket.sendto": "uses the network",
+           "socket.getaddrinfo": "uses the network", "urllib.Request": "uses the network",
+           "subprocess.Popen": "starts a process", "os.system": "starts a process", "os.exec": "starts a process",
+           "os.posix_spawn": "starts a process", "os.spawn": "starts a process", "os.fork": "starts a process",
+           "os.remove": "changes files", "os.rename": "changes files", "os.mkdir": "changes files",
+           "os.rmdir": "changes files", "shutil.rmtree": "changes files", "shutil.copyfile": "changes files",
+           "shutil.move": "changes files", "os.putenv": "changes the environment",
+           "os.unsetenv": "changes the environment", "sys._getframe": "inspects the call stack",
+           "sys._current_frames": "inspects the call stack", "builtins.input": "reads the terminal"}
+
+
+class Effects:
+    """An audit hook (it cannot be removed, so it is switched on and off around each call)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.seen: set[str] = set()
+        self.prefixes = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.on:
+            return
+        if event == "open":
+            self._open(args)
+        elif event in EFFECTS:
+            self.seen.add(EFFECTS[event])
+
+    def _open(self, args: tuple[Any, ...]) -> None:
+        path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        name = os.fsdecode(path)
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
+            (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        if writes:
+            self.seen.add(f"writes {os.path.basename(name)}")
+        elif not name.endswith(CODE_FILES) and not os.path.realpath(name).startswith(self.prefixes):
+            self.seen.add(f"reads {os.path.basename(name)}")
+
+    @contextlib.contextmanager
+    def watching(self) -> Any:
+        self.seen = set()
+        self.on = True
+        try:
+            yield
+        finally:
+            self.on = False
 
 
 def _load_compare() -> Any:
@@ -70,7 +123,9 @@ class Replay:
         self.spec = spec
         self.cmp = compare
         self.result: dict[str, Any] = {"imported": False, "import_error": "", "replayed": 0, "skipped": 0,
-                                       "mismatch": "", "memory": False, "seconds": 0.0, "captured_seconds": 0.0}
+                                       "mismatch": "", "memory": False, "seconds": 0.0, "captured_seconds": 0.0,
+                                       "times": {}, "effects": {}, "output": {}}
+        self.effects = Effects()
 
     def call_text(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> str:
         name = self.spec["qualname"]
@@ -138,6 +193,7 @@ class Replay:
             return self.result
         self.result["imported"] = True
         _write(spec["result"], self.result)
+        sys.addaudithook(self.effects)
         records: list[dict[str, Any]] = []
         for path in spec["captures"]:
             with open(path, "rb") as fh:
@@ -159,12 +215,20 @@ class Replay:
             shown = self.call_text(func, args, kwargs, bound)
             _mark(f"call {n} of {total}: {shown}")
             random.seed(0)
-            start = time.perf_counter()
-            try:
-                got: tuple[Any, ...] = ("return", func(*args, **kwargs))
-            except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
-                got = ("raise", _exc_name(exc), exc.args)
-            self.result["seconds"] += time.perf_counter() - start
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), self.effects.watching():
+                start = time.perf_counter()
+                try:
+                    got: tuple[Any, ...] = ("return", func(*args, **kwargs))
+                except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
+                    got = ("raise", _exc_name(exc), exc.args)
+                took = time.perf_counter() - start
+            self.result["seconds"] += took
+            self.result["times"][str(n)] = took
+            if self.effects.seen:
+                self.result["effects"][str(n)] = sorted(self.effects.seen)
+            if printed.getvalue():
+                self.result["output"][str(n)] = printed.getvalue()[:200]
             self.result["captured_seconds"] += float(record.get("seconds", 0.0))
             self.result["replayed"] += 1
             if got[0] == "raise" and got[1] == "builtins." + MEMORY and expected[1] != got[1] and not collect:
