@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 MEMORY = "MemoryError"
+_perf = time.perf_counter  # the replay's own clock, never the one a replayed call sees
 CODE_FILES = (".py", ".pyc", ".so", ".pyd", ".pth", ".zip")
 EFFECTS = {"socket.connect": "uses the network", "socket.bind": "uses the network", "socket.sendto": "uses the network",
            "socket.getaddrinfo": "uses the network", "urllib.Request": "uses the network",
@@ -78,14 +79,18 @@ class Effects:
             self.on = False
 
 
-def _load_compare() -> Any:
+def _load(name: str, *where: str) -> Any:
     here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("_optiloop_compare", os.path.join(here, "compare.py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(here, *where))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["_optiloop_compare"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _load_compare() -> Any:
+    return _load("_optiloop_compare", "compare.py")
 
 
 def _mark(stage: str) -> None:
@@ -122,6 +127,7 @@ class Replay:
     def __init__(self, spec: dict[str, Any], compare: Any) -> None:
         self.spec = spec
         self.cmp = compare
+        self.tape = _load("_optiloop_tape", "hook", "_optiloop_tape.py")
         self.result: dict[str, Any] = {"imported": False, "import_error": "", "replayed": 0, "skipped": 0,
                                        "mismatch": "", "memory": False, "seconds": 0.0, "captured_seconds": 0.0,
                                        "times": {}, "effects": {}, "output": {}}
@@ -209,6 +215,7 @@ class Replay:
             try:
                 args, kwargs = pickle.loads(record["before"])
                 expected, exp_args, exp_kwargs = pickle.loads(record["after"])
+                tape = pickle.loads(record["tape"]) if "tape" in record else []
             except Exception:
                 self.result["skipped"] += 1
                 continue
@@ -217,12 +224,13 @@ class Replay:
             random.seed(0)
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), self.effects.watching():
-                start = time.perf_counter()
+                start = _perf()
                 try:
-                    got: tuple[Any, ...] = ("return", func(*args, **kwargs))
+                    with self.tape.playing(tape):
+                        got: tuple[Any, ...] = ("return", func(*args, **kwargs))
                 except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
                     got = ("raise", _exc_name(exc), exc.args)
-                took = time.perf_counter() - start
+                took = _perf() - start
             self.result["seconds"] += took
             self.result["times"][str(n)] = took
             if self.effects.seen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 CORE = '''"""Shop arithmetic."""
 
+import os
 import time
 from decimal import Decimal
 
@@ -66,8 +67,13 @@ def describe(n):
 
 
 def stamp(x):
-    """Depends on the clock: no two calls, even of the original, give the same result."""
+    """Depends on the clock: replayed with the clock values each captured call saw."""
     return (x, time.perf_counter_ns())
+
+
+def nonce(x):
+    """Reads the system's randomness: no two calls, even of the original, give the same result."""
+    return (x, os.urandom(4))
 
 
 class Cart:
@@ -96,7 +102,7 @@ WORKLOAD = '''"""Exercise the shop."""
 
 from decimal import Decimal
 
-from shop.core import Cart, describe, fib, lookup, median, normalize, parse_qty, rank, stamp, total
+from shop.core import Cart, describe, fib, lookup, median, nonce, normalize, parse_qty, rank, stamp, total
 
 
 def main():
@@ -127,6 +133,7 @@ def main():
         checksum += len(Cart.fmt(cart.count / 3))
         checksum += Cart.of([("x", i), ("y", 2)]).count
         stamp(i)
+        nonce(i)
     print("checksum:", checksum)
 
 

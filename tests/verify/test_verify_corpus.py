@@ -165,6 +165,14 @@ def test_a_covering_selection_that_fails_on_the_baseline_too_does_not_reject(sho
 
 
 def test_calls_the_original_cannot_reproduce_are_left_out_not_blamed(shop_gate: Shop) -> None:
-    checks = shop_gate.check("stamp", "def stamp(x):\n    now = time.perf_counter_ns()\n    return (x, now)\n")
+    checks = shop_gate.check("nonce", "def nonce(x):\n    raw = os.urandom(4)\n    return (x, raw)\n")
     assert all(c.passed for c in checks), checks
     assert "50 left out" in checks[3].detail and "weak evidence" in checks[3].detail, checks[3].detail
+
+
+def test_calls_that_read_the_clock_replay_with_the_values_they_saw(shop_gate: Shop) -> None:
+    same = shop_gate.check("stamp", "def stamp(x):\n    now = time.perf_counter_ns()\n    return (x, now)\n")
+    assert all(c.passed for c in same), same
+    assert "40 real call(s) replayed" in same[3].detail and "left out" not in same[3].detail, same[3].detail
+    skewed = shop_gate.check("stamp", "def stamp(x):\n    return (x, time.perf_counter_ns() + 1)\n")
+    assert skewed[-1].name == "replay" and "wrong result" in skewed[-1].detail, skewed

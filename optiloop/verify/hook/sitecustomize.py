@@ -7,7 +7,8 @@ Put on ``PYTHONPATH`` of a child process, Python imports it at start-up. It then
   ``Class.method``, a static or class method) as soon as its module is imported, and records up to
   ``limit`` of its outermost calls: the first half of the limit in order, the rest a uniform
   reservoir sample over the remaining calls. A record holds the pickled arguments before the call,
-  and the pickled outcome (return value or exception) with the arguments after it. Values that
+  and the pickled outcome (return value or exception) with the arguments after it, and the clock and
+  uuid values the call read (``_optiloop_tape.py``, so that replay can give them back). Values that
   cannot be pickled are counted and skipped. The records are written to ``<out>/<pid>.pkl`` at exit;
 - finally runs the ``sitecustomize`` that would have been imported without this one.
 """
@@ -27,8 +28,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import _optiloop_tape as _tape  # noqa: E402 - next to this file, on the same PYTHONPATH entry
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_perf = time.perf_counter  # the recorder's own clock, never the one a captured call sees
 
 
 class _Recorder:
@@ -75,13 +79,15 @@ class _Recorder:
                 except Exception:
                     recorder.skipped += 1
                     return func(*args, **kwargs)
-                start = time.perf_counter()
+                start = _perf()
                 try:
-                    result = func(*args, **kwargs)
+                    with _tape.recording() as tape:
+                        result = func(*args, **kwargs)
                 except BaseException as exc:
-                    recorder.keep(where, index, before, ("raise", _exc_name(exc), exc.args), args, kwargs, start)
+                    outcome = ("raise", _exc_name(exc), exc.args)
+                    recorder.keep(where, index, before, outcome, args, kwargs, start, tape)
                     raise
-                recorder.keep(where, index, before, ("return", result), args, kwargs, start)
+                recorder.keep(where, index, before, ("return", result), args, kwargs, start, tape)
                 return result
             finally:
                 recorder.local.active = False
@@ -95,8 +101,8 @@ class _Recorder:
         return optiloop_capture
 
     def keep(self, where: int, index: int, before: bytes, outcome: tuple[Any, ...], args: Any, kwargs: Any,
-             start: float) -> None:
-        seconds = time.perf_counter() - start
+             start: float, tape: list[tuple[str, Any]]) -> None:
+        seconds = _perf() - start
         try:
             after = pickle.dumps((outcome, args, kwargs), _PROTOCOL)
         except Exception:
@@ -110,7 +116,13 @@ class _Recorder:
                 self.skipped += 1
                 self.slots.pop(where, None)
                 return
-        self.slots[where] = {"index": index, "before": before, "after": after, "seconds": seconds}
+        record = {"index": index, "before": before, "after": after, "seconds": seconds}
+        if tape and tape[0][0] != "overflow":
+            try:
+                record["tape"] = pickle.dumps(tape, _PROTOCOL)
+            except Exception:
+                pass
+        self.slots[where] = record
 
     def install(self, module: Any) -> None:
         """Replace the target in its module or class with the recording wrapper."""
