@@ -23,3 +23,5 @@ def test_wheel_ships_prompts_and_examples(tmp_path: Path) -> None:
         assert f"optiloop/_data/examples/{example}/pyproject.toml" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert "optiloop/cli/__init__.py" in names
+    assert "optiloop/report/schema.json" in names
+    assert "optiloop/verify/hook/_optiloop_tape.py" in names

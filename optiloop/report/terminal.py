@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 
 from optiloop.targets import dotted_name
-from optiloop.types import Attempt, RunSummary
+from optiloop.types import Attempt, RunSummary, Verdict
 
 
 def attempt_line(a: Attempt) -> str:
@@ -27,8 +27,17 @@ def summary_table(summary: RunSummary) -> Table:
     return table
 
 
-def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str) -> list[str]:
-    """Branch, each accepted speedup with its evidence, and how to look at it."""
+def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None = None,
+                  report: Path | None = None) -> list[str]:
+    """Branch, each accepted speedup with its evidence, the whole run's speedup, how to look at it,
+    and where the HTML report is."""
+    lines = _closing_lines(summary, repo_root, base_sha, total)
+    if report is not None:
+        lines.append(f"Report: {report}")
+    return lines
+
+
+def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None) -> list[str]:
     lines = [f"Stopped: {summary.stop_reason}."]
     if summary.model_calls or summary.cache_hits:
         u = summary.usage
@@ -46,6 +55,8 @@ def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str) -> list[s
         lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {v.speedup:.2f}x "
                      f"({v.level_pct} CI {v.interval}; checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
+    if total is not None:
+        lines.append(f"Whole workload, branch head against {base_sha[:10]}: {total.reason}.")
     git = f"git -C {repo_root}"
     lines.append("Inspect it with:")
     lines.append(f"  {git} log --stat {base_sha[:10]}..{summary.branch}")

@@ -1,0 +1,134 @@
+"""``optiloop runs``, ``optiloop show`` and ``optiloop report``: what the recorded runs did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from optiloop import vcs
+from optiloop.cli.common import errors_to_exit, out, progress, say
+from optiloop.errors import BadInput, OptiloopError
+from optiloop.journal import write_atomic
+from optiloop.report import FORMATS, Format, render
+from optiloop.report.record import RunRecord, find_run, fmt_cost, fmt_when, outcome, run_dirs, target_name
+from optiloop.types import fmt_ratio
+
+
+def _root(path: Path) -> Path:
+    return Path(vcs.open_repo(path).working_dir).resolve()
+
+
+def _total(r: RunRecord) -> str:
+    if r.total is None:
+        return "-" if not r.accepted else "not measured"
+    return f"{fmt_ratio(r.total.speedup)}x ({r.total.interval})" + (" before undo" if r.total_stale else "")
+
+
+def _row(r: RunRecord) -> dict[str, Any]:
+    t = r.total
+    return {
+        "id": r.id, "date": r.started.isoformat() if r.started else None, "repository": r.repo,
+        "subdir": r.subdir, "mode": r.mode, "status": r.status, "branch": r.branch, "attempts": len(r.attempts),
+        "accepted": len(r.accepted), "cost_usd": r.cost,
+        "total": None if t is None else {"speedup": t.speedup, "ci_low": t.ci_low, "ci_high": t.ci_high,
+                                         "level": t.level, "stale": r.total_stale},
+    }  # fmt: skip
+
+
+def runs(
+    path: Annotated[Path, typer.Argument(help="A git repository (or a directory inside one).")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """List the recorded runs of a repository, newest first."""
+    with errors_to_exit():
+        root = _root(path)
+        records: list[RunRecord] = []
+        damaged: list[str] = []
+        for d in run_dirs(root):
+            try:
+                records.append(RunRecord.load(d))
+            except OptiloopError:
+                damaged.append(d.name)
+        if as_json:
+            say(json.dumps([_row(r) for r in records], indent=2))
+            return
+        if not records and not damaged:
+            say(f"No optiloop runs recorded in {root}; start one with `optiloop run`.")
+            return
+        table = Table(title=f"optiloop runs in {root}")
+        for col in ("id", "date", "repository", "mode", "status", "accepted", "total speedup", "cost"):
+            table.add_column(col, overflow="fold", justify="right" if col in ("accepted", "cost") else "left")
+        for r in records:
+            repo = f"{r.repo}/{r.subdir}" if r.subdir else r.repo
+            cells = (r.id, fmt_when(r.started), repo, r.mode, r.status, f"{len(r.accepted)}/{len(r.attempts)}",
+                     _total(r), fmt_cost(r.cost))
+            table.add_row(*(Text(c) for c in cells))
+        out.print(table)
+        for name in damaged:
+            say(f"{name}: the run record is damaged and cannot be read")
+
+
+def show(
+    run_id: Annotated[str, typer.Argument(help="A run id (or a unique prefix of one), or `last`.")] = "last",
+    path: Annotated[Path, typer.Option(help="The repository the run belongs to.")] = Path("."),
+) -> None:
+    """Print one run's attempts with their verdicts and reasons."""
+    with errors_to_exit():
+        r = RunRecord.load(find_run(_root(path), run_id))
+        status = r.status if not r.error else f"{r.status} ({r.error})"
+        say(f"run {r.id}: {status}, {r.mode}, started {fmt_when(r.started)}, model {r.model}")
+        say(f"branch {r.branch} from {r.base[:10]}; {len(r.accepted)} of {len(r.attempts)} attempt(s) accepted; "
+            f"model cost {fmt_cost(r.cost)}")
+        if r.baseline is not None:
+            say(f"baseline: {r.baseline.mean:.3f} s per workload run"
+                + (f"; noise floor {r.noise.floor:.2f}x" if r.noise else ""))
+        table = Table(show_lines=False)
+        for col in ("#", "target", "candidate", "outcome", "speedup", "interval", "reason"):
+            table.add_column(col, overflow="fold")
+        for a in r.attempts:
+            v = a.verdict
+            speed = f"{fmt_ratio(v.speedup)}x" if v is not None and v.speedup > 0 else ""
+            interval = f"{v.interval} ({v.level_pct})" if v is not None and v.speedup > 0 else ""
+            cells = (str(a.number), target_name(a, r.subdir), a.candidate.origin, outcome(a, r.undone), speed,
+                     interval, a.reason)
+            table.add_row(*(Text(c) for c in cells))
+        if r.attempts:
+            out.print(table)
+        else:
+            say("no attempts recorded")
+        if r.total is not None:
+            say(f"total: {r.total.reason}" + (" (measured before a later undo)" if r.total_stale else ""))
+        if r.stop_reason:
+            say(f"stopped: {r.stop_reason}")
+        html = r.dir / "report.html"
+        if html.is_file():
+            say(f"report: {html}")
+
+
+def report(
+    run_id: Annotated[str, typer.Argument(help="A run id (or a unique prefix of one), or `last`.")] = "last",
+    path: Annotated[Path, typer.Option(help="The repository the run belongs to.")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="md (for a PR comment), html (one file) or json (for CI).")]
+    = "md",
+    output: Annotated[Path | None, typer.Option(help="Write the report to this file instead of stdout.")] = None,
+) -> None:
+    """Print (or write) one run's report as Markdown, self-contained HTML, or JSON."""
+    with errors_to_exit():
+        if fmt not in FORMATS:
+            raise BadInput(f"unknown report format '{fmt}'", f"choose one of: {', '.join(FORMATS)}")
+        if output is not None and not output.parent.resolve().is_dir():
+            raise BadInput(f"the directory of --output {output} does not exist", "create it or pick another file")
+        if output is not None and output.is_dir():
+            raise BadInput(f"--output {output} is a directory", "give a file name")
+        chosen: Format = "md" if fmt == "md" else "html" if fmt == "html" else "json"
+        text = render(find_run(_root(path), run_id), chosen)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        write_atomic(output, text)
+        progress(f"wrote {output}")

@@ -1,0 +1,135 @@
+"""A run as Markdown, short enough for a pull-request comment.
+
+Total workload speedup, one table row per accepted change, each diff folded in a ``<details>`` block,
+and the rejected attempts counted in one line. Everything shown is read from the run record.
+"""
+
+from __future__ import annotations
+
+import html
+
+from optiloop.report.record import (
+    RunRecord,
+    calls_replayed,
+    diff_of,
+    fmt_cost,
+    fmt_when,
+    outcome_counts,
+    target_name,
+)
+from optiloop.types import Attempt, Verdict, fmt_ratio
+
+MAX_DIFF_LINES = 200  # a longer diff is cut in the comment; the branch has all of it
+
+
+def cell(text: str) -> str:
+    """Table-cell text: no line breaks, pipes escaped, HTML-looking text made inert."""
+    return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
+
+
+def code(text: str) -> str:
+    """Inline code that survives backticks inside it."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fenced(body: str, lang: str) -> str:
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"{fence}{lang}\n{body.rstrip(chr(10))}\n{fence}"
+
+
+def speedup_text(v: Verdict) -> str:
+    return f"{fmt_ratio(v.speedup)}x"
+
+
+def predicted_text(v: Verdict) -> str:
+    """The workload speedup the profile allows for this change (Amdahl: the target's share of the time
+    and its speedup on the replayed calls), shown beside the measured one."""
+    return "-" if v.predicted is None else f"{fmt_ratio(v.predicted)}x"
+
+
+def total_line(r: RunRecord) -> str:
+    if r.total is not None:
+        v = r.total
+        rounds = f", {v.rounds} interleaved rounds" if v.rounds else ""
+        stale = " (measured before a later undo)" if r.total_stale else ""
+        return (f"**Total workload speedup: {speedup_text(v)}** ({v.level_pct} CI {v.interval}{rounds}; "
+                f"branch head against base {code(r.base[:10])}){stale}")
+    if r.accepted:
+        return "**Total workload speedup:** not measured (the run ended before it)"
+    return "**Total workload speedup:** none, no change was accepted"
+
+
+def _row(a: Attempt, r: RunRecord) -> str:
+    v = a.verdict
+    assert v is not None
+    checks = ", ".join(c.name for c in a.checks if c.passed)
+    replayed = calls_replayed(a)
+    return "| " + " | ".join([
+        str(a.number),
+        code(target_name(a, r.subdir)),
+        f"**{speedup_text(v)}**",
+        f"{v.interval} ({v.level_pct})",
+        predicted_text(v),
+        cell(checks) or "none",
+        "-" if replayed is None else str(replayed),
+        cell(a.candidate.origin),
+        fmt_cost(a.candidate.usage.cost_usd),
+        code((a.commit or "")[:10]),
+    ]) + " |"
+
+
+def _diff_block(a: Attempt, r: RunRecord) -> list[str]:
+    diff = diff_of(a)
+    lines = diff.splitlines()
+    cut = ""
+    if len(lines) > MAX_DIFF_LINES:
+        cut = f"\n\n({len(lines) - MAX_DIFF_LINES} more lines on the branch, commit {code((a.commit or '')[:10])})"
+        diff = "\n".join(lines[:MAX_DIFF_LINES])
+    v = a.verdict
+    speed = f" {speedup_text(v)}" if v is not None else ""
+    summary = html.escape(f"#{a.number} {target_name(a, r.subdir)}{speed}", quote=False)
+    rationale = "\n".join(f"> {html.escape(line, quote=False)}" for line in a.candidate.rationale.splitlines())
+    return ["<details>", f"<summary>Diff of {summary}</summary>", "", *([rationale, ""] if rationale else []),
+            fenced(diff, "diff") + cut, "", "</details>"]
+
+
+def rejected_line(r: RunRecord) -> str:
+    rejected = r.rejected
+    if not rejected:
+        return "No attempt was rejected."
+    parts = ", ".join(f"{n} {what}" for what, n in outcome_counts(rejected, r.undone))
+    return f"{len(rejected)} rejected attempt(s): {parts}."
+
+
+def header_line(r: RunRecord) -> str:
+    status = r.status if not r.error else f"{r.status}: {r.error}"
+    return (f"Run {code(r.id)} ({fmt_when(r.started)}, {r.mode}, {cell(status)}) on branch {code(r.branch)} "
+            f"from {code(r.base[:10])}; model {code(r.model)}; {len(r.attempts)} attempt(s); "
+            f"model cost {fmt_cost(r.cost)}.")
+
+
+def render_markdown(r: RunRecord) -> str:
+    lines = ["### optiloop report", "", total_line(r), "", header_line(r), ""]
+    if r.accepted:
+        lines += [
+            "| # | target | speedup | interval (level) | profile allows | checks passed | calls replayed | model "
+            "| cost | commit |",
+            "| ---: | --- | ---: | --- | ---: | --- | ---: | --- | ---: | --- |",
+            *(_row(a, r) for a in r.accepted),
+            "",
+        ]
+    else:
+        lines += ["No speedup was accepted.", ""]
+    undone = [a for a in r.attempts if a.commit is not None and a.commit in r.undone]
+    if undone:
+        lines += [f"Undone after the run: {', '.join(f'#{a.number}' for a in undone)}.", ""]
+    lines += [rejected_line(r), ""]
+    for a in r.accepted:
+        lines += [*_diff_block(a, r), ""]
+    if r.stop_reason:
+        lines.append(f"Stopped: {cell(r.stop_reason)}.")
+    return "\n".join(lines).rstrip("\n") + "\n"

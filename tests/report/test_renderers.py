@@ -1,0 +1,163 @@
+"""The run record view and the three renderers, on hand-written run records."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import jsonschema
+import pytest
+
+from optiloop import report
+from optiloop.errors import BadInput
+from optiloop.report import render, write_reports
+from optiloop.report.chart import cumulative, speedup_chart
+from optiloop.report.flame import flame_svg, tree_of
+from optiloop.report.record import RunRecord, find_run, read_events
+from tests.report.records import (
+    BASE,
+    COMMIT_1,
+    COMMIT_2,
+    EVIL,
+    RAW_BEFORE,
+    RUN_ID,
+    write_record,
+)
+
+
+def schema() -> dict[str, object]:
+    data: dict[str, object] = json.loads((Path(report.__file__).parent / "schema.json").read_text())
+    return data
+
+
+def test_record_reads_what_the_run_recorded(tmp_path: Path) -> None:
+    r = RunRecord.load(write_record(tmp_path))
+    assert (r.id, r.status, r.mode, r.base, r.model) == (RUN_ID, "finished", "run", BASE, "openai:gpt-test")
+    assert [a.number for a in r.accepted] == [1, 5]
+    assert [a.number for a in r.rejected] == [2, 3, 4]
+    assert r.total is not None and r.total.speedup == 4.1 and not r.total_stale
+    assert r.spend.cost_usd == pytest.approx(0.0123 + 0.0051 + 0.004 + 0.003)
+    assert r.model_calls == 5
+    assert [p.label for p in r.profiles] == ["initial", "after-1", "after-5"]
+    assert r.profiles[0].raw is not None and r.profiles[0].raw.read_text() == RAW_BEFORE
+    assert r.noise is not None and r.noise.floor == 1.03
+
+
+def test_undo_takes_a_commit_out_and_marks_the_total_stale(tmp_path: Path) -> None:
+    r = RunRecord.load(write_record(tmp_path, undo=COMMIT_2))
+    assert [a.number for a in r.accepted] == [1]
+    assert r.total_stale
+    data = json.loads(render(r.dir, "json"))
+    assert data["counts"]["undone"] == 1 and data["attempts"][4]["outcome"] == "undone"
+    assert "measured before a later undo" in render(r.dir, "md")
+
+
+def test_a_run_without_run_finished_is_interrupted_and_a_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    run_dir = write_record(tmp_path, total=False, finished=False)
+    with open(run_dir / "events.jsonl", "a") as fh:
+        fh.write('{"event": "attempt", "attem')  # killed mid-write
+    r = RunRecord.load(run_dir)
+    assert r.status == "interrupted" and r.total is None and len(r.attempts) == 5
+    assert "not measured" in render(run_dir, "md")
+
+
+def test_damage_before_the_last_line_is_bad_input(tmp_path: Path) -> None:
+    run_dir = write_record(tmp_path)
+    lines = (run_dir / "events.jsonl").read_text().splitlines()
+    lines[2] = lines[2][:10]
+    (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInput, match="damaged at line 3"):
+        read_events(run_dir / "events.jsonl")
+
+
+def test_find_run_by_id_prefix_and_last(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no optiloop runs"):
+        find_run(tmp_path, "last")
+    older = write_record(tmp_path, run_id="20250101-000000-aaaa")
+    newer = write_record(tmp_path)
+    assert find_run(tmp_path, "last") == newer
+    assert find_run(tmp_path, "2025") == older
+    with pytest.raises(BadInput, match="matches 2 runs"):
+        find_run(tmp_path, "20")
+    with pytest.raises(BadInput, match="no run 'zzz'"):
+        find_run(tmp_path, "zzz")
+
+
+def test_markdown_has_total_table_collapsed_diffs_and_one_rejected_line(tmp_path: Path) -> None:
+    md = render(write_record(tmp_path), "md")
+    assert "**Total workload speedup: 4.10x** (95% CI 3.60-4.60, 3 interleaved rounds" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "`pkg." in line]
+    assert len(rows) == 2
+    assert ("| **3.20x** | 2.90-3.50 (99.06%) | 3.60x | parses, imports, replay, tests | 37 | openai:gpt-test "
+            "| $0.0123 |") in rows[0]
+    assert f"`{COMMIT_1[:10]}`" in rows[0] and f"`{COMMIT_2[:10]}`" in rows[1]
+    assert md.count("<details>") == 2 and md.count("</details>") == 2
+    assert "+    return sum(xs)" in md
+    assert "3 rejected attempt(s): 1 did not apply, 1 slower, 1 tests failed." in md
+    assert "<script>" not in md
+    assert len(md.splitlines()) < 80
+
+
+def test_json_follows_the_schema_and_the_record(tmp_path: Path) -> None:
+    data = json.loads(render(write_record(tmp_path), "json"))
+    jsonschema.Draft202012Validator.check_schema(schema())
+    jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
+    assert data["total"]["speedup"] == 4.1 and data["total"]["ci_low"] == 3.6
+    assert data["counts"] == {"attempts": 5, "accepted": 2, "rejected": 3, "undone": 0,
+                              "outcomes": {"accepted": 2, "did not apply": 1, "slower": 1, "tests failed": 1}}
+    assert data["attempts"][0]["calls_replayed"] == 37 and data["attempts"][0]["verdict"]["level"] == 0.990625
+    assert data["attempts"][1]["rationale"] == EVIL
+    assert data["cost"]["usd"] == pytest.approx(0.0244) and data["cost"]["model_calls"] == 5
+
+
+def test_json_of_an_unfinished_run_without_profiles_still_follows_the_schema(tmp_path: Path) -> None:
+    run_dir = write_record(tmp_path, total=False, finished=False)
+    for p in (run_dir / "artifacts" / "profiles").iterdir():
+        p.unlink()
+    data = json.loads(render(run_dir, "json"))
+    jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
+    assert data["total"] is None and data["profiles"][0]["raw"] is None and data["run"]["status"] == "interrupted"
+
+
+def test_html_is_self_contained_escaped_and_well_formed(tmp_path: Path) -> None:
+    page = render(write_record(tmp_path), "html")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page) and "@import" not in page
+    assert page.count('<svg class="flame"') == 2 and page.count('<svg class="chart"') == 1
+    assert "4.10x" in page and "3.20x" in page and "not significant" not in page
+    assert "test_total failed" in page  # the rejected attempt's reason
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        ElementTree.fromstring(svg)  # each inline SVG is well-formed XML
+
+
+def test_flame_tree_merges_stacks_by_function() -> None:
+    root = tree_of(RAW_BEFORE + RAW_BEFORE)
+    assert root.count == 200
+    (module,) = root.children.values()
+    (main,) = module.children.values()
+    assert sorted(c.count for c in main.children.values()) == [40, 160]
+    svg = flame_svg(RAW_BEFORE, "t")
+    assert "slow_sum (pkg/core.py): 80 samples, 80.0%" in svg
+    assert "&lt;script&gt;" in svg and "<script>" not in svg
+    assert "no samples" in flame_svg("", "empty")
+
+
+def test_chart_multiplies_accepted_speedups(tmp_path: Path) -> None:
+    r = RunRecord.load(write_record(tmp_path))
+    assert cumulative(r.attempts) == pytest.approx([1.0, 3.2, 3.2, 3.2, 3.2, 4.8])
+    assert cumulative(r.attempts, frozenset({COMMIT_1})) == pytest.approx([1.0, 1, 1, 1, 1, 1.5])
+    svg = speedup_chart(r.attempts, r.total)
+    ElementTree.fromstring(svg)
+    assert svg.count('class="acc"') == 2 and svg.count('class="rej"') == 3
+    assert "measured total 4.10x (95% CI 3.60-4.60)" in svg
+
+
+def test_write_reports_writes_both_files_and_returns_the_html(tmp_path: Path) -> None:
+    run_dir = write_record(tmp_path)
+    path = write_reports(run_dir)
+    assert path == run_dir / "report.html"
+    assert (run_dir / "report.md").read_text() == render(run_dir, "md")
+    assert not list(run_dir.glob(".*.tmp"))
+    assert write_reports(tmp_path / "nowhere") is None
