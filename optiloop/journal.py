@@ -105,7 +105,9 @@ class Journal:
         if not self._events.exists():
             return []
         with open(self._events, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+            lines = fh.read().split("\n")
+        # the last line is cut off when the run was killed while writing it: that event never happened
+        return [json.loads(line) for line in lines[:-1] if line.strip()]
 
     def attempts(self) -> list[Attempt]:
         """The recorded attempts as ``Attempt`` values again, in order."""

@@ -199,3 +199,42 @@ def undo_last(repo: git.Repo, branch: str, run_id: str, force: bool = False) -> 
     else:
         raise BadInput(f"{branch} is checked out at {where}", "switch that checkout to another branch first")
     return last.hexsha
+
+
+def attach_worktree(repo: git.Repo, path: Path, branch: str) -> git.Repo:
+    """A new worktree at ``path`` on the existing ``branch`` (a resumed run's baseline)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        repo.git.worktree("add", "-q", str(path), branch)
+    except git.GitCommandError as exc:
+        raise RunFailure(f"could not check out {branch} at {path}: {exc.stderr.strip()}") from None
+    return git.Repo(path)
+
+
+def _admin_dir(worktree: Path) -> Path | None:
+    """The worktree's own directory inside the repository's ``.git/worktrees/`` (from its ``.git`` file)."""
+    try:
+        text = (worktree / ".git").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return Path(text.split("gitdir:", 1)[1].strip()) if text.startswith("gitdir:") else None
+
+
+def clear_worktrees(repo: git.Repo, paths: list[Path], branch: str) -> None:
+    """Remove worktrees a killed process left, with the lock files git left in them and on ``branch``.
+
+    Only these worktrees' ``index.lock``/``HEAD.lock`` and the branch's ``<ref>.lock`` are removed: they
+    belong to the dead run (its git processes die with it), never to the user's own checkout.
+    """
+    for path in paths:
+        admin = _admin_dir(path)
+        if admin is not None:
+            for name in ("index.lock", "HEAD.lock"):
+                (admin / name).unlink(missing_ok=True)
+        if path.exists():
+            remove_worktree(repo, path)
+    repo.git.worktree("prune")
+    common = Path(repo.git.rev_parse("--git-common-dir"))
+    if not common.is_absolute():
+        common = Path(repo.working_dir) / common
+    (common / "refs" / "heads" / f"{branch}.lock").unlink(missing_ok=True)

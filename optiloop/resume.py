@@ -1,0 +1,265 @@
+"""Taking back a killed run: which run, whether it is still alive, and what its branch holds.
+
+A run holds a lock file (``lock``: pid and process start time) in its record directory from
+``prepare``/``resume`` until ``finish``. A run is alive while that pid is an optiloop process that
+started at the recorded time; a lock left by a killed process is stale and ignored.
+
+Reconciling the branch with the record: just before each commit the loop writes an ``accepting``
+event with the full attempt and the commit message. A run killed after its commit but before the
+``attempt`` event has a commit without a record: it is kept (it was verified and measured) and its
+attempt recorded. A run killed before the commit moved the branch has an ``accepting`` event and no
+commit: the commit is made now, on the state it was measured against, so no accepted speedup is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import git
+
+from optiloop import vcs
+from optiloop.errors import BadInput
+from optiloop.journal import Journal, from_jsonable, runs_dir, write_atomic
+from optiloop.types import Applied, Attempt
+from optiloop.workspace import Workspace
+
+LOCK = "lock"
+UNDONE = "undone with `optiloop undo`"
+
+
+# -- the lock file ------------------------------------------------------------------------------
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22), if readable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def take_lock(run_dir: Path) -> None:
+    """Mark the run as held by this process."""
+    pid = os.getpid()
+    write_atomic(run_dir / LOCK, json.dumps({"pid": pid, "start": _start_time(pid), "time": time.time()}) + "\n")
+
+
+def release_lock(run_dir: Path) -> None:
+    """Remove the lock if this process holds it."""
+    path = run_dir / LOCK
+    try:
+        held = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if held.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def holder(run_dir: Path) -> int | None:
+    """The pid of another live optiloop process that holds the run, or None (no lock, or a stale one)."""
+    try:
+        held = json.loads((run_dir / LOCK).read_text())
+        pid = int(held["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or pid <= 0:
+        return None
+    proc = Path(f"/proc/{pid}")
+    if not proc.parent.is_dir():  # no procfs: all we can tell is whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+    try:
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return None
+    if "optiloop" not in cmdline:
+        return None
+    if held.get("start") is not None and _start_time(pid) != held["start"]:
+        return None  # the pid was reused by a later process
+    return pid
+
+
+def refuse_if_alive(run_dir: Path, doing: str) -> None:
+    pid = holder(run_dir)
+    if pid is not None:
+        raise BadInput(f"run {run_dir.name} is still running (pid {pid}); cannot {doing} it now",
+                       f"wait until it ends, or stop it first (kill {pid})")
+
+
+# -- finding a run ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunInfo:
+    dir: Path
+    started: dict[str, Any]  # the run_started event
+    finished: bool  # it ended without an error (one stopped by Ctrl-C or a failure may be resumed)
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+
+def read_run(run_dir: Path) -> RunInfo | None:
+    try:
+        events = Journal(run_dir).events() if (run_dir / "events.jsonl").is_file() else []
+    except ValueError as exc:
+        raise BadInput(f"the run record {run_dir / 'events.jsonl'} is damaged: {exc}",
+                       "that run cannot be taken back; start a new one") from None
+    started = next((e for e in events if e["event"] == "run_started"), None)
+    if started is None:
+        return None
+    ends = [e for e in events if e["event"] == "run_finished"]
+    return RunInfo(run_dir, started, bool(ends) and not ends[-1].get("error"))
+
+
+def all_runs(root: Path) -> list[RunInfo]:
+    """The runs recorded in the repository at ``root``, oldest first."""
+    where = runs_dir(root)
+    if not where.is_dir():
+        return []
+    runs = [info for d in where.iterdir() if d.is_dir() and (info := read_run(d)) is not None]
+    return sorted(runs, key=lambda r: (float(r.started.get("time", 0.0)), r.id))
+
+
+def find_run(root: Path, run_id: str, unfinished: bool) -> RunInfo:
+    """The run ``run_id`` (a unique prefix of it will do; "last": the newest one, or with ``unfinished`` the
+    newest one without ``run_finished``) of the repository at ``root``."""
+    if run_id == "last":
+        runs = [r for r in all_runs(root) if not (unfinished and r.finished)]
+        if not runs:
+            what = "no unfinished run" if unfinished else "no run"
+            raise BadInput(f"there is {what} recorded in {runs_dir(root)}", "start one with `optiloop run`")
+        return runs[-1]
+    if not run_id or "/" in run_id or run_id in (".", ".."):
+        raise BadInput(f"{run_id!r} is not a run id", "pass a run id such as 20260101-120000-abcd, or last")
+    info = read_run(runs_dir(root) / run_id)
+    if info is None:  # a unique prefix of an id will do
+        matches = [r for r in all_runs(root) if r.id.startswith(run_id)]
+        info = matches[0] if len(matches) == 1 else None
+    if info is None:
+        raise BadInput(f"there is no run {run_id} in {runs_dir(root)}",
+                       "pass a run id from .optiloop/runs, or last")
+    return info
+
+
+def resumable(root: Path, run_id: str, finished_ok: bool = False) -> RunInfo:
+    """A killed run that may be taken back (with ``finished_ok``, a finished one too: a session a person
+    quit); bad input for an unknown, finished or live run, and for a PR run (its target filter is the
+    pull request's diff, not recorded: run ``optiloop pr`` again)."""
+    info = find_run(root, run_id, unfinished=not finished_ok)
+    if info.started.get("mode") == "pr":
+        raise BadInput(f"run {info.id} was made by `optiloop pr`", "run `optiloop pr` again instead of resuming it")
+    if info.finished and not finished_ok:
+        raise BadInput(f"run {info.id} finished already", "start a new run with `optiloop run`")
+    if not info.started.get("base") or not isinstance(info.started.get("settings"), dict):
+        raise BadInput(f"the record of run {info.id} lacks its base commit or settings",
+                       "that run cannot be taken back; start a new one")
+    refuse_if_alive(info.dir, "resume")
+    return info
+
+
+# -- the branch and the record -----------------------------------------------------------------
+
+def undone(journal: Journal) -> set[str]:
+    """Commits removed with ``optiloop undo``."""
+    return {str(e.get("commit")) for e in journal.events() if e["event"] == "undo"}
+
+
+def _undone_messages(journal: Journal) -> dict[tuple[str, ...], str]:
+    return {tuple(_normal(str(e.get("message", "")))): str(e.get("commit")) for e in journal.events()
+            if e["event"] == "undo"}
+
+
+def restored_attempts(journal: Journal) -> list[Attempt]:
+    """The recorded attempts, with commits that were undone since no longer counted as accepted."""
+    gone = undone(journal)
+    return [replace(a, commit=None, declined=UNDONE) if a.commit in gone else a for a in journal.attempts()]
+
+
+def _normal(message: str) -> list[str]:
+    return [line.rstrip() for line in message.strip().splitlines() if line.strip()]
+
+
+def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> list[str]:
+    """Make the record and the branch agree after a kill (see the module doc); returns notes on what it did."""
+    events = journal.events()
+    attempts = [e["attempt"] for e in events if e["event"] == "attempt"]
+    numbers = {a["number"] for a in attempts}
+    recorded = {a.get("commit") for a in attempts} | undone(journal)
+    commits = [c for c in repo.iter_commits(f"{base}..{ws.branch}", reverse=True)
+               if vcs.trailer(str(c.message), "Optiloop-Run") == ws.run_id and c.hexsha not in recorded]
+    gone = _undone_messages(journal)
+    notes: list[str] = []
+    for event in events:
+        if event["event"] != "accepting" or event["attempt"]["number"] in numbers:
+            continue
+        attempt: Attempt = from_jsonable(event["attempt"])
+        message = str(event["message"])
+        made = next((c for c in commits if _normal(str(c.message)) == _normal(message)), None)
+        if made is not None:
+            commits.remove(made)
+            sha = made.hexsha
+            note = f"attempt {attempt.number} was committed as {sha[:10]} before the run was killed; recorded now"
+        elif tuple(_normal(message)) in gone:
+            sha = gone[tuple(_normal(message))]
+            note = f"attempt {attempt.number} was committed as {sha[:10]} and undone since; recorded now"
+        else:
+            if not isinstance(attempt.edit, Applied):
+                continue
+            target = attempt.candidate.target
+            if ws.read(target.path) != target.module_source:
+                notes.append(f"attempt {attempt.number} was killed before its commit and the branch moved on "
+                             "since; it is not committed")
+                continue
+            sha = ws.commit({target.path: attempt.edit.new_module}, message)
+            note = f"attempt {attempt.number} was killed before its commit; committed now as {sha[:10]}"
+        journal.event("attempt", attempt=replace(attempt, commit=sha), accepted=True, reason=attempt.reason,
+                      reconciled=True)
+        numbers.add(attempt.number)
+        notes.append(note)
+    for commit in commits:
+        notes.append(f"commit {commit.hexsha[:10]} of this run has no record; it stays on the branch")
+    for note in notes:
+        journal.event("note", text=note)
+    return notes
+
+
+def clear_leftovers(repo: git.Repo, ws: Workspace) -> None:
+    """Remove a dead run's worktrees and the lock files git left in them and on its branch."""
+    vcs.clear_worktrees(repo, [ws.tree_dir("candidate"), ws.tree_dir("baseline")], ws.branch)
+    with contextlib.suppress(OSError):
+        ws.root.rmdir()
+
+
+def trim_torn_event(journal: Journal) -> None:
+    """Cut off a last event the kill left half-written, so that new events start on a line of their own."""
+    path = journal.dir / "events.jsonl"
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def repair(repo: git.Repo, ws: Workspace) -> None:
+    """Remove what a killed run left (worktrees, git's lock files), then re-attach both worktrees."""
+    if not vcs.branch_exists(repo, ws.branch):
+        raise BadInput(f"the run's branch {ws.branch} is gone", "a run whose branch was deleted cannot resume")
+    clear_leftovers(repo, ws)
+    where = vcs.worktree_of(repo, ws.branch)
+    if where is not None:
+        raise BadInput(f"{ws.branch} is checked out at {where}", "switch that checkout to another branch first")
+    ws.attach()
