@@ -1,0 +1,1 @@
+"""Pull-request mode: changed hot functions only, one PR comment, at most one suggestion PR."""

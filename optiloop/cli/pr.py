@@ -1,0 +1,190 @@
+"""``optiloop pr``: optimize what a pull request changed, then comment once (and suggest once).
+
+Outside GitHub (no token, repository or PR number) it runs the same way and prints the comment's
+Markdown to stdout. In GitHub Actions the PR comes from the event payload; see docs/github-action.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from optiloop import vcs
+from optiloop.app import prepare
+from optiloop.bot.changed import Key, changed_definitions, resolve
+from optiloop.bot.event import PullRequest, in_actions, pull_request
+from optiloop.bot.github import GitHub
+from optiloop.bot.pr import (
+    Regression,
+    check_regression,
+    comment_body,
+    find_comment,
+    hot_keys,
+    keep_changed,
+    publish,
+    push_suggestion,
+)
+from optiloop.cli.common import errors_to_exit, progress, say
+from optiloop.cli.execute import execute
+from optiloop.config import load_settings
+from optiloop.errors import BadInput, RunFailure
+from optiloop.measure.standalone import CompareSettings
+from optiloop.proc import child_env
+from optiloop.report import render
+
+
+def notice(text: str, env: Mapping[str, str]) -> None:
+    """A line GitHub Actions shows as a notice; a plain note elsewhere."""
+    if in_actions(env):
+        say(f"::notice::{text}")
+    else:
+        progress(f"note: {text}")
+
+
+def _pr_details(gh: GitHub, pr: PullRequest) -> PullRequest:
+    """The PR as GitHub knows it (fails early on a wrong repository, number or token)."""
+    assert pr.number is not None
+    info = gh.pull(pr.number)
+    head: Any = info.get("head") or {}
+    base: Any = info.get("base") or {}
+    head_repo = head.get("repo") if isinstance(head, dict) else None
+    base_repo = base.get("repo") if isinstance(base, dict) else None
+    fork = pr.fork
+    if isinstance(base_repo, dict):
+        fork = not isinstance(head_repo, dict) or head_repo.get("full_name") != base_repo.get("full_name")
+    head_ref = pr.head_ref or (str(head.get("ref")) if isinstance(head, dict) and head.get("ref") else None)
+    return PullRequest(pr.base, pr.head, pr.repo, pr.number, fork, head_ref, pr.event)
+
+
+def _suggestion_body(number: int, report: str) -> str:
+    return (f"Verified speedups for #{number}, found by optiloop in the code that pull request changes. "
+            "Each commit's message carries its evidence (speedup, interval, checks passed).\n\n" + report)
+
+
+def pr_command(
+    path: Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")] = Path("."),
+    base: Annotated[str | None, typer.Option(help="The PR's base ref (default: from the GitHub event).")] = None,
+    head: Annotated[str | None, typer.Option(help="The PR's head ref; must be checked out (default: HEAD).")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")] = None,
+    pr: Annotated[int | None, typer.Option("--pr", help="The pull request's number (default: from the event).")] = None,
+    push: Annotated[bool, typer.Option(help="Push accepted commits and open one PR into the PR's branch.")] = False,
+    remote: Annotated[str, typer.Option(help="The git remote --push pushes to.")] = "origin",
+    comment_when_empty: Annotated[bool, typer.Option(help="Comment even when nothing was found.")] = False,
+    fail_on_regression: Annotated[float | None, typer.Option(
+        help="Exit 1 when the head is slower than the base by more than this (0.05 = 5%).")] = None,
+    regression_check: Annotated[bool, typer.Option(
+        "--regression-check/--no-regression-check", help="Measure the head against the base.")] = True,
+    workload: Annotated[str | None, typer.Option(help="Shell command that exercises the code.")] = None,
+    tests: Annotated[str | None, typer.Option(help="Shell command that runs the project's tests.")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="builtin, openai:M, anthropic:M, openai-compatible:M (with --base-url) or scripted:PATH.")] = None,
+    max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
+    min_speedup: Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")] = None,
+    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
+    measure_budget: Annotated[float | None, typer.Option(help="Seconds one measurement verdict may take.")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates requested per target.")] = None,
+    prompts: Annotated[str | None, typer.Option(help="Directory of Jinja templates overriding the prompts.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Most US dollars to spend on model calls.")] = None,
+    time_budget: Annotated[float | None, typer.Option(help="Seconds the whole run may take.")] = None,
+    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse cached model replies.")] = None,
+) -> None:
+    """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
+    flags = {"workload": workload, "tests": tests, "model": model, "max_iterations": max_iterations,
+             "min_speedup": min_speedup, "rounds": rounds, "measure_budget": measure_budget,
+             "candidates": candidates, "prompts": prompts, "api_key_env": api_key_env, "base_url": base_url,
+             "max_cost": max_cost, "time_budget": time_budget, "cache": cache}
+    env = dict(os.environ)
+    with errors_to_exit():
+        if fail_on_regression is not None and fail_on_regression < 0:
+            raise BadInput(f"--fail-on-regression {fail_on_regression} is negative", "pass e.g. 0.05 for 5%")
+        request = pull_request(env, base, head, repo, pr)
+        gh = GitHub.from_env(request.repo, env) if request.on_github and request.repo else None
+        if request.fork and (gh is None or request.event == "pull_request"):
+            notice("this pull request comes from a fork, where the workflow has no write token: "
+                   "optiloop comments nothing (run it on the fork, or locally with --base/--head)", env)
+            return
+        if push and gh is None:
+            raise BadInput("--push needs GitHub: GITHUB_TOKEN, the repository and the PR number",
+                           "set GITHUB_TOKEN and pass --repo OWNER/NAME --pr N (in Actions they come from the event)")
+        if request.on_github and gh is None:
+            notice("GITHUB_TOKEN is not set: the comment is printed, not posted", env)
+        try:
+            _pr(path, flags, env, request, gh, push, remote, comment_when_empty, fail_on_regression, regression_check)
+        finally:
+            if gh is not None:
+                gh.close()
+
+
+def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullRequest, gh: GitHub | None,
+        push: bool, remote: str, comment_when_empty: bool, fail_on_regression: float | None,
+        regression_check: bool) -> None:
+    existing: dict[str, object] | None = None
+    if gh is not None:
+        request = _pr_details(gh, request)
+        assert request.number is not None
+        existing = find_comment(gh, request.number)
+        if push and (request.fork or request.head_ref is None):
+            notice("not pushing: the pull request's branch is in a fork", env)
+            push = False
+    git_repo = vcs.open_repo(path)
+    head_sha = resolve(git_repo, request.head, "head")
+    if git_repo.head.commit.hexsha != head_sha:
+        raise BadInput(f"the checkout is at {git_repo.head.commit.hexsha[:10]}, not at the head {head_sha[:10]}",
+                       "check out the PR's head commit (actions/checkout with "
+                       "ref: ${{ github.event.pull_request.head.sha }} and fetch-depth: 0)")
+    changed = changed_definitions(git_repo, request.base, head_sha)
+    settings = load_settings(path, flags)
+    if not settings.workload:
+        raise BadInput("no workload command given",
+                       "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
+    progress(f"{len(changed)} definition(s) changed between {request.base} and {head_sha[:10]}")
+    accepted, hot, report, run_branch, subdir = 0, set[Key](), "", "", ""
+    if changed:
+        prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr")
+        summary = execute(prepared)
+        accepted, run_branch = len(summary.accepted), summary.branch
+        hot = hot_keys(prepared.journal.events())
+        subdir = prepared.workspace.subdir
+        report = render(prepared.journal.dir, "md") if accepted else ""
+    regression: Regression | None = None
+    if regression_check:
+        progress("regression check: measuring the head against the merge base, interleaved ...")
+        how = CompareSettings(settings.rounds, 1.0, settings.timeout, settings.measure_budget)
+        regression = check_regression(path, git_repo, request.base, head_sha, settings.workload, how,
+                                      child_env({"PATH": env.get("PATH", "")}), fail_on_regression)
+        progress(regression.line())
+    failing = regression is not None and regression.fails()
+    suggestion, push_error = "", None
+    if gh is not None and push and accepted:
+        assert request.number is not None
+        try:
+            suggestion = push_suggestion(gh, git_repo, request, run_branch, remote, accepted,
+                                         _suggestion_body(request.number, report), env.get("GITHUB_TOKEN", ""))
+        except RunFailure as exc:  # the comment still goes out; the job fails afterwards
+            push_error = exc
+            suggestion = f"Not pushed as a pull request: {exc.message}."
+    body = comment_body(accepted, changed, hot, regression, report, suggestion, subdir)
+    if gh is not None:
+        assert request.number is not None
+        wanted = bool(accepted) or failing or comment_when_empty
+        posted = publish(gh, request.number, body, create=wanted, looked=True, existing=existing)
+        if posted.action:
+            progress(f"comment {posted.action}: {posted.url}")
+        else:
+            progress("nothing found: no comment (pass --comment-when-empty to comment anyway)")
+    else:
+        say(body)
+    if summary_file := env.get("GITHUB_STEP_SUMMARY"):
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(body)
+    if push_error is not None:
+        raise push_error
+    if failing:
+        assert regression is not None
+        raise RunFailure(regression.failure())
