@@ -1,0 +1,369 @@
+"""The interactive session: a person drives the loop one candidate at a time.
+
+Every candidate goes through ``Loop.step`` or ``Loop.attempt``, so it is applied, verified and measured
+like any other; the person's say comes through the loop's ``decide`` hook, which is called only for a
+measured speedup, before the commit. Every command typed is recorded as a ``session_command`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.text import Text
+
+from optiloop.app import Prepared, finish
+from optiloop.edit import normalized
+from optiloop.errors import BadInput, OptiloopError, RunFailure
+from optiloop.journal import RECORD_DIR
+from optiloop.report.terminal import summary_table
+from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
+from optiloop.session.terminal import Say, line_editing, open_editor
+from optiloop.session.view import help_table, hotspot_table, show_attempt, target_name
+from optiloop.targets import build_target
+from optiloop.types import Attempt, Candidate, RunSummary, Target, Verdict
+
+HISTORY_FILE = "session_history"
+EDITED = "edited by a person"
+REJECTED = "rejected by the person"
+WrapUp = Callable[[Prepared, RunSummary], Verdict | None]
+
+
+class Session:
+    def __init__(self, prepared: Prepared, console: Console, progress: Say,
+                 read_line: Callable[[str], str] = input) -> None:
+        self.p = prepared
+        self.loop = prepared.loop
+        self.console = console
+        self.progress = progress
+        self.read_line = read_line
+        self.hint: str | None = None
+        self.target: Target | None = None  # the target `retry` and `edit` work on
+        self.shown: Attempt | None = None  # the candidate on screen
+        self.after: tuple[str, Attempt] | None = None  # edit/retry asked for while deciding
+        self.quitting = False
+        self.save_history: Callable[[], None] = lambda: None
+        self.profiles = 0
+
+    # -- the session as a whole ---------------------------------------------------------------
+
+    def run(self, wrap_up: WrapUp | None = None) -> tuple[RunSummary, Verdict | None]:
+        """Start (or continue) the loop, read commands until quit, then finish the run. ``wrap_up`` runs
+        before the worktrees go (the whole run's speedup, as ``optiloop run`` measures it); its verdict
+        is returned with the summary."""
+        summary: RunSummary | None = None
+        total: Verdict | None = None
+        error: str | None = None
+        try:
+            self.start()
+            with line_editing(self.p.repo_root / RECORD_DIR / HISTORY_FILE, self.completion_names) as save:
+                self.save_history = save
+                while not self.quitting:
+                    self.dispatch(self.read("optiloop> "))
+            self.loop.stop_reason = "the person ended the session"
+            summary = self.loop.summary()
+            total = wrap_up(self.p, summary) if wrap_up is not None else None
+        except (OptiloopError, KeyboardInterrupt) as exc:
+            error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            finish(self.p, summary if summary is not None else self.loop.summary(), error)
+        return summary, total
+
+    def start(self) -> None:
+        for note in self.p.notes:
+            self.progress(f"note: {note}")
+        self.progress(f"session {self.loop.run_id}: working on branch {self.p.workspace.branch}")
+        for sha in self.undone():
+            self.loop.forget(sha, f"undone by the person (was {sha[:10]})")
+        if self.loop.attempts:
+            self.console.print(summary_table(self.loop.summary()))
+        if self.loop.profile is None:
+            self.progress("measuring the baseline and profiling the workload ...")
+            self.loop.start()
+        for note in getattr(self.loop.s.profiler, "notes", ()):
+            self.progress(f"note: {note}")
+        noise = getattr(self.loop.s.measurer, "noise", None)
+        if noise is not None:
+            self.progress(f"noise floor: an A/A measurement of the baseline shows up to {noise.ratio:.3f}x "
+                          f"({noise.rounds} rounds)")
+        if self.loop.baseline is not None:
+            self.progress(f"baseline: {self.loop.baseline.mean:.3f} s per workload run")
+        self.show_targets("initial")
+        self.say("Pick a target with `pick N` (or `next` to let optiloop pick); `help` lists the commands.")
+
+    def read(self, prompt: str) -> Parsed:
+        """The next command; Ctrl-C cancels the line, Ctrl-D is quit. Each command goes to the record."""
+        while True:
+            try:
+                line = self.read_line(prompt)
+            except KeyboardInterrupt:
+                self.console.print("^C")
+                self.after_interrupt()
+                continue
+            except EOFError:
+                self.console.print()
+                line = "quit"
+            try:
+                parsed = parse(line)
+            except UnknownCommand as exc:
+                self.say(str(exc))
+                continue
+            if parsed is not None:
+                self.save_history()
+                self.p.journal.event("session_command", command=parsed.command, argument=parsed.argument)
+                return parsed
+
+    def after_interrupt(self) -> None:
+        """Ctrl-C reaches every process of the terminal's foreground group, the long-lived `git cat-file`
+        helpers of gitpython among them: clearing gitpython's cache has it start new ones when needed."""
+        self.p.workspace.reset_git()
+
+    def say(self, text: str, style: str = "") -> None:
+        self.console.print(Text(text, style=style))
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def dispatch(self, cmd: Parsed) -> None:
+        handler = getattr(self, f"do_{cmd.command}", None)
+        if handler is None:  # pragma: no cover - every command has a handler
+            raise AssertionError(cmd.command)
+        try:
+            handler(cmd.argument)
+        except KeyboardInterrupt:
+            self.after_interrupt()
+            self.say("interrupted: that step was abandoned; nothing more is tried until you say so", "yellow")
+        except RunFailure as exc:  # e.g. the model service failed: the session goes on, the person decides
+            self.say(f"optiloop: {exc}", "bold red")
+
+    def do_pick(self, arg: str) -> None:
+        target = self.resolve(arg)
+        if target is not None:
+            self.target = target
+            self.follow(self.step(target))
+
+    def do_next(self, arg: str) -> None:
+        self.follow(self.step(None))
+
+    def do_retry(self, arg: str) -> None:
+        if self.target is None:
+            self.say("no target yet: `pick N` chooses one, `next` lets optiloop choose")
+            return
+        self.follow(self.step(self.target))
+
+    def do_accept(self, arg: str) -> None:
+        a = self.shown
+        if a is None:
+            self.say("there is no candidate to accept yet: `pick N` or `next` asks for one")
+        elif a.accepted:
+            self.say(f"candidate {a.number} is already committed as {str(a.commit)[:10]}")
+        else:
+            self.say(f"candidate {a.number} cannot be accepted: {a.reason} — nothing a person does bypasses "
+                     "verification or measurement; try `edit`, `retry` or a `hint`", "bold red")
+
+    def do_reject(self, arg: str) -> None:
+        a = self.shown
+        if a is None:
+            self.say("there is no candidate to reject")
+        elif a.accepted:
+            self.say(f"candidate {a.number} is committed already; `undo` drops it")
+        else:
+            self.say(f"candidate {a.number} was not committed anyway ({a.reason})")
+
+    def do_hint(self, arg: str) -> None:
+        if arg in ("-", "clear", "none"):
+            self.hint = None
+            self.say("hint cleared")
+        elif arg:
+            self.hint = arg
+            self.say(f"hint for the next prompt: {arg}")
+        else:
+            self.say(f"hint for the next prompt: {self.hint}" if self.hint else "no hint set: `hint TEXT` sets one")
+
+    def do_edit(self, arg: str) -> None:
+        if self.shown is not None and (self.target is None or self.shown.candidate.target.key == self.target.key):
+            self.follow(self.edit(self.shown.candidate.target, self.shown.candidate.new_source,
+                                  f"candidate {self.shown.number}"))
+        elif self.target is not None:
+            fresh = self.fresh(self.target)
+            self.follow(self.edit(fresh, fresh.source, "the current definition"))
+        else:
+            self.say("nothing to edit yet: `pick N` chooses a target")
+
+    def do_undo(self, arg: str) -> None:
+        if not any(a.accepted for a in self.loop.attempts):
+            self.say("nothing to undo: no speedup was accepted in this session")
+            return
+        try:
+            sha = self.p.workspace.undo_last()
+        except BadInput as exc:
+            self.say(f"cannot undo: {exc}", "bold red")
+            return
+        self.p.journal.event("undo", commit=sha)
+        gone = self.loop.forget(sha, f"undone by the person (was {sha[:10]})")
+        what = f" (candidate {gone.number}, {target_name(gone.candidate.target)})" if gone else ""
+        self.say(f"dropped {sha[:10]}{what}; {self.p.workspace.branch} is at {self.p.workspace.head()[:10]} again")
+        self.progress("re-profiling ...")
+        self.loop.reprofile(self.label("after-undo"))
+        self.shown = None
+        self.show_targets("after undo")
+
+    def do_profile(self, arg: str) -> None:
+        self.progress("re-profiling ...")
+        self.loop.reprofile(self.label("session"))
+        self.show_targets("re-profiled")
+
+    def do_diff(self, arg: str) -> None:
+        ws = self.p.workspace
+        text = ws.repo.git.diff(f"{self.p.base_sha}..{ws.branch}")
+        if not text.strip():
+            self.say(f"nothing accepted yet: {ws.branch} is where it started")
+            return
+        self.console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+
+    def do_attempts(self, arg: str) -> None:
+        self.console.print(summary_table(self.loop.summary()))
+
+    def do_help(self, arg: str) -> None:
+        self.console.print(help_table(deciding=False))
+
+    def do_quit(self, arg: str) -> None:
+        self.quitting = True
+
+    # -- candidates ----------------------------------------------------------------------------
+
+    def step(self, target: Target | None) -> Attempt | None:
+        chosen = self.fresh(target) if target is not None else None
+        what = target_name(chosen) if chosen is not None else "the target optiloop picks"
+        with_hint = f", with the hint '{self.hint}' if the model is asked" if self.hint else ""
+        self.progress(f"next candidate for {what}{with_hint} (applied, verified and measured; Ctrl-C abandons it) ...")
+        before, hint = self.model_calls(), self.hint
+        attempt = self.loop.step(hint=hint, target=chosen, decide=self.decide)
+        if hint and self.model_calls() > before and self.hint == hint:  # (a hint given while deciding waits)
+            self.hint = None
+        if attempt is None:
+            name = f" for {target_name(chosen)}" if chosen is not None else ""
+            self.say(f"nothing more to try{name}: {self.loop.stop_reason}; `retry` asks again, or try `hint`, "
+                     "`edit`, or another target", "yellow")
+        return attempt
+
+    def edit(self, target: Target, source: str, what: str) -> Attempt | None:
+        edited = open_editor(source, target.qualname, self.say)
+        if edited is None:
+            return None
+        if normalized(edited) == normalized(source):
+            self.say(f"{what} is unchanged: nothing to try")
+            return None
+        fresh = self.fresh(target)
+        candidate = Candidate(fresh, edited, f"A person's edit of {what}.", EDITED)
+        self.progress("trying the edited version (applied, verified and measured like any other) ...")
+        attempt = self.loop.attempt(candidate, self.decide)
+        if attempt.accepted:
+            self.loop.reprofile(f"after-{attempt.number}")
+        return attempt
+
+    def decide(self, attempt: Attempt) -> str:
+        """The loop's decide hook: a measured speedup waits here for the person's word."""
+        show_attempt(self.console, attempt, awaiting=True)
+        self.shown = attempt
+        while True:
+            cmd = self.read(f"accept candidate {attempt.number}? ")
+            arg = cmd.argument
+            if cmd.command == "accept":
+                return ""
+            if cmd.command == "reject":
+                return f"{REJECTED}: {arg}" if arg else REJECTED
+            if cmd.command == "edit":
+                self.after = ("edit", attempt)
+                return "set aside by the person, to edit it"
+            if cmd.command == "retry":
+                self.after = ("retry", attempt)
+                return f"{REJECTED}, who asked for another candidate"
+            if cmd.command == "quit":
+                self.quitting = True
+                return f"{REJECTED} (the session ended)"
+            if cmd.command == "help":
+                self.console.print(help_table(deciding=True))
+            elif BY_NAME[cmd.command].deciding:
+                getattr(self, f"do_{cmd.command}")(arg)
+            else:
+                self.say(f"`{cmd.command}` has to wait: accept or reject candidate {attempt.number} first")
+
+    def follow(self, attempt: Attempt | None) -> None:
+        """Show each result, then do what the person asked for while deciding (edit, retry)."""
+        while attempt is not None:
+            decided = self.shown is not None and self.shown.number == attempt.number
+            self.shown = attempt
+            self.target = attempt.candidate.target
+            if not decided:
+                show_attempt(self.console, attempt, awaiting=False)
+            elif attempt.accepted:
+                self.say(f"committed candidate {attempt.number} as {str(attempt.commit)[:10]} on "
+                         f"{self.p.workspace.branch}", "bold green")
+            else:
+                self.say(f"candidate {attempt.number} not committed: {attempt.reason}", "yellow")
+            if attempt.accepted:
+                self.show_targets(f"after candidate {attempt.number}")
+            action, self.after = self.after, None
+            if action is None or self.quitting:
+                return
+            kind, previous = action
+            if kind == "edit":
+                attempt = self.edit(previous.candidate.target, previous.candidate.new_source,
+                                    f"candidate {previous.number}")
+            else:
+                attempt = self.step(previous.candidate.target)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def targets(self) -> list[Target]:
+        return list(self.loop.targets)
+
+    def show_targets(self, label: str) -> None:
+        targets = self.targets()
+        if not targets:
+            self.say("no hot definitions of the project in the profile; `profile` measures again", "yellow")
+            return
+        self.console.print(hotspot_table(targets, self.loop.attempts, label))
+
+    def completion_names(self) -> list[str]:
+        targets = self.targets()
+        return [str(i) for i in range(1, len(targets) + 1)] + [target_name(t) for t in targets]
+
+    def resolve(self, arg: str) -> Target | None:
+        targets = self.targets()
+        if not arg:
+            self.say("pick which? give the number from the table or the name of a target")
+            return None
+        if arg.isdigit():
+            if 1 <= int(arg) <= len(targets):
+                return targets[int(arg) - 1]
+            self.say(f"there is no target {arg}: the table has {len(targets)}")
+            return None
+        exact = [t for t in targets if arg in (target_name(t), t.qualname, t.key)]
+        found = exact or [t for t in targets if target_name(t).endswith(arg) or arg in target_name(t)]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(target_name(t) for t in found[:5])
+        self.say(f"'{arg}' names {len(found)} targets: {names}" if found else f"no hot target is called '{arg}'")
+        return None
+
+    def fresh(self, target: Target) -> Target:
+        """The target as the code is now (after commits and undos), from the latest profile if it is there."""
+        for t in self.targets():
+            if t.key == target.key:
+                return t
+        rebuilt = build_target(target.hotspot, self.loop.s.place.read(target.path))
+        return rebuilt if rebuilt is not None else target
+
+    def label(self, kind: str) -> str:
+        """A profile label no earlier profile of this run has (profiles are kept under their labels)."""
+        self.profiles += 1
+        return f"{kind}-{len(self.loop.attempts)}-{self.profiles}"
+
+    def model_calls(self) -> int:
+        return sum(1 for e in self.p.journal.events() if e["event"] == "proposals")
+
+    def undone(self) -> list[str]:
+        return [str(e["commit"]) for e in self.p.journal.events() if e["event"] == "undo"]

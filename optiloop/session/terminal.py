@@ -1,0 +1,75 @@
+"""The session's use of the terminal: the person's editor, and readline's completion and history."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from optiloop.session.commands import Completer
+
+Say = Callable[[str], None]
+
+
+def open_editor(source: str, qualname: str, say: Say) -> str | None:
+    """``$EDITOR`` (or ``$VISUAL``, or vi) on a temporary copy of ``source``; the text it leaves there."""
+    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
+    with tempfile.TemporaryDirectory(prefix="optiloop-edit-") as tmp:
+        path = Path(tmp) / f"{qualname.replace('.', '_')}.py"
+        path.write_text(source, encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except (OSError, ValueError) as exc:
+            say(f"cannot start the editor `{editor}`: {exc}; set $EDITOR")
+            return None
+        if done.returncode != 0:
+            say(f"the editor `{editor}` exited with code {done.returncode}: nothing was tried")
+            return None
+        text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        say("the edited file is empty: nothing was tried")
+        return None
+    return text
+
+
+@contextmanager
+def line_editing(history: Path, names: Callable[[], list[str]]) -> Iterator[Callable[[], None]]:
+    """Tab completion and a persistent history through readline, where the platform has it. Yields a
+    function that saves the history so far (called after each command, so a killed session keeps it)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - no readline on this platform: plain input()
+        yield lambda: None
+        return
+    rl: Any = readline
+    completer = Completer(names, rl.get_line_buffer)
+    old_completer, old_delims = rl.get_completer(), rl.get_completer_delims()
+    rl.set_completer(completer)
+    rl.set_completer_delims(" \t\n")
+    rl.parse_and_bind("bind ^I rl_complete" if "libedit" in (rl.__doc__ or "") else "tab: complete")
+    rl.clear_history()
+    rl.set_history_length(1000)
+    try:
+        if history.is_file():
+            rl.read_history_file(str(history))
+    except OSError:
+        pass
+
+    def save() -> None:
+        try:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            rl.write_history_file(str(history))
+        except OSError:
+            pass
+
+    try:
+        yield save
+    finally:
+        save()
+        rl.set_completer(old_completer)
+        rl.set_completer_delims(old_delims)
