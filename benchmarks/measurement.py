@@ -10,6 +10,7 @@ baseline tree's count is fixed, the candidate tree's is set so that the whole ru
 start-up included) is faster or slower by the planted factor. Each row is one setting of the
 candidate tree; every trial is one ``compare()`` verdict, exactly as a run measures a candidate
 (quick screen, sequential looks, confirmation), after one A/A noise floor measured at the start.
+"unknown" counts verdicts still UNKNOWN when the measuring budget ran out (rejected).
 """
 
 from __future__ import annotations
@@ -122,6 +123,45 @@ def timed(trees: Trees, iterations: int, tmp: Path) -> float:
                                             tmp / "calibrate.json", 5, 60, warmups=1))
 
 
+@dataclass
+class Busy:
+    """Two trees of the busy-loop workload, calibrated: ``plant(factor)`` makes the candidate tree's
+    whole run (interpreter start-up included) ``factor`` times faster than the baseline tree's."""
+
+    trees: Trees
+    base_n: int
+    per_iteration: float
+    startup: float
+    total: float
+
+    @property
+    def workload(self) -> Workload:
+        return Workload(f"{sys.executable} work.py")
+
+    def plant(self, factor: float) -> None:
+        if self.total / factor < self.startup:
+            print(f"  note: {label(factor)} cannot be planted: start-up alone takes longer; "
+                  "pass a larger --work-ms", file=sys.stderr)
+        self.trees.set_cost("candidate", round((self.total / factor - self.startup) / self.per_iteration))
+
+    def measurer(self, record: Path, rounds: int, min_speedup: float, budget: float | None,
+                 noise_rounds: int = NOISE_ROUNDS) -> InterleavedMeasurer:
+        return InterleavedMeasurer(self.trees, self.workload, Journal(record), rounds,  # type: ignore[arg-type]
+                                   min_speedup, 300, budget, noise_rounds=noise_rounds)
+
+
+def calibrate(tmp: Path, work: float) -> Busy:
+    """Trees whose busy loop takes about ``work`` seconds per run, both at the baseline's cost."""
+    trees = Trees(tmp)
+    per_iteration = seconds_per_iteration()
+    base_n = int(work / per_iteration)
+    startup = timed(trees, 0, tmp)  # the interpreter's start-up, measured the way the workload is
+    total = timed(trees, base_n, tmp)
+    per_iteration = max(total - startup, per_iteration * base_n / 2) / base_n
+    trees.set_cost("candidate", base_n)
+    return Busy(trees, base_n, per_iteration, startup, total)
+
+
 def label(factor: float) -> str:
     if factor == 1.0:
         return "A/A (no change)"
@@ -153,12 +193,13 @@ class Row:
                 "detected (accepted)" if self.factor > 1.0 else "detected (found slower)")
         seconds = [v.seconds for v in self.verdicts]
         return [label(self.factor), str(len(self.verdicts)), str(self.accepted), str(self.found_slower),
-                f"{self.rate:.0%} {what}", f"{statistics.mean(v.rounds for v in self.verdicts):.1f}",
+                str(sum(v.outcome == "UNKNOWN" for v in self.verdicts)), f"{self.rate:.0%} {what}",
+                f"{statistics.mean(v.rounds for v in self.verdicts):.1f}",
                 f"{statistics.mean(seconds):.1f}", f"{max(seconds):.1f}",
                 " ".join(f"{s}:{sum(v.stopped == s for v in self.verdicts)}" for s in ("screen", "early", "full"))]
 
 
-HEADER = ["planted", "trials", "accepted", "found slower", "rate", "rounds/verdict", "s/verdict", "max s",
+HEADER = ["planted", "trials", "accepted", "found slower", "unknown", "rate", "rounds/verdict", "s/verdict", "max s",
           "stopped at"]
 
 
@@ -197,33 +238,20 @@ def main(argv: list[str] | None = None) -> int:
             print(table([HEADER] + [r.cells() for r in rows]))
             print(f"{sum(len(r.verdicts) for r in rows)} simulated verdicts in {time.monotonic() - started:.0f} s")
             return 0
-        trees = Trees(tmp)
-        per_iteration = seconds_per_iteration()
-        base_n = int(work / per_iteration)
-        startup = timed(trees, 0, tmp)  # the interpreter's start-up, measured the way the workload is
-        total = timed(trees, base_n, tmp)
-        per_iteration = max(total - startup, per_iteration * base_n / 2) / base_n
-        trees.set_cost("candidate", base_n)
-        workload = Workload(f"{sys.executable} work.py")
-        floor_measurer = InterleavedMeasurer(trees, workload, Journal(tmp / "record"), rounds,  # type: ignore[arg-type]
-                                             args.min_speedup, 300, args.budget,
+        busy_trees = calibrate(tmp, work)
+        floor_measurer = busy_trees.measurer(tmp / "record", rounds, args.min_speedup, args.budget,
                                              noise_rounds=2 if args.quick else NOISE_ROUNDS)
         baseline = floor_measurer.baseline()
         noise = floor_measurer.noise
         assert noise is not None
-        print(f"workload: {baseline.mean * 1000:.1f} ms per run ({startup * 1000:.1f} ms interpreter start-up, "
-              f"{base_n:,} loop iterations); settings: --rounds {rounds}, --min-speedup {args.min_speedup}, "
-              f"--measure-budget {args.budget}", flush=True)
+        print(f"workload: {baseline.mean * 1000:.1f} ms per run ({busy_trees.startup * 1000:.1f} ms interpreter "
+              f"start-up, {busy_trees.base_n:,} loop iterations); settings: --rounds {rounds}, "
+              f"--min-speedup {args.min_speedup}, --measure-budget {args.budget}", flush=True)
         print(f"noise floor (A/A, {noise.rounds} rounds): {noise.ratio:.3f}x", flush=True)
         rows = []
         for factor in factors:
-            # the candidate's whole run (start-up included) takes total / factor
-            if total / factor < startup:
-                print(f"  note: {label(factor)} cannot be planted: start-up alone takes longer; "
-                      "pass a larger --work-ms", file=sys.stderr)
-            trees.set_cost("candidate", round((total / factor - startup) / per_iteration))
-            measurer = InterleavedMeasurer(trees, workload, Journal(tmp / "record"), rounds,  # type: ignore[arg-type]
-                                           args.min_speedup, 300, args.budget)
+            busy_trees.plant(factor)  # the candidate's whole run (start-up included) takes total / factor
+            measurer = busy_trees.measurer(tmp / "record", rounds, args.min_speedup, args.budget)
             measurer.noise, measurer.round_seconds = noise, floor_measurer.round_seconds
             row = Row(factor, [])
             for i in range(trials):

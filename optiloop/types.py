@@ -142,6 +142,9 @@ def fmt_pct(level: float) -> str:
     return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
+Outcome = Literal["FASTER", "NOT FASTER", "UNKNOWN"]  # a verdict's three outcomes (UNKNOWN: more samples needed)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of an interleaved A/B comparison. ``speedup`` > 1 means the candidate is faster."""
@@ -160,6 +163,13 @@ class Verdict:
     instructions: tuple[int, int] | None = None  # (baseline, candidate) per run, where perf can count
     stopped: str = ""  # "screen", "early" or "full": where the measurement ended
     level: float = 0.95  # confidence level of [ci_low, ci_high]; a sequential look uses a stricter one
+    outcome: Outcome | Literal[""] = ""  # "" (hand-made or older verdicts): FASTER if accepted, else NOT FASTER
+    predicted: float | None = None  # the workload speedup the profile allows (Amdahl), when the loop gave one
+    rank_p: float | None = None  # one-sided p-value of the rank test (Mann-Whitney U) of the reported measurement
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", "FASTER" if self.accepted else "NOT FASTER")
 
     @property
     def interval(self) -> str:

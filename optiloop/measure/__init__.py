@@ -1,4 +1,5 @@
-"""Measuring the workload: baseline and candidate interleaved, a speedup with its interval.
+"""Measuring the workload: baseline and candidate interleaved, a speedup with its interval and one of
+three outcomes (FASTER, NOT FASTER, UNKNOWN).
 
 ``InterleavedMeasurer`` (in ``interleaved``) is the engine; ``docs/measurement.md`` explains it.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees, decide
-from optiloop.measure.stats import Noise
+from optiloop.measure.stats import Noise, amdahl
 from optiloop.types import Measurement, Verdict
 
 
@@ -17,7 +18,11 @@ class Measurer(Protocol):
 
     def baseline(self) -> Measurement: ...
 
-    def compare(self, label: str) -> Verdict: ...
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+        """A FASTER / NOT FASTER / UNKNOWN verdict on the staged candidate, confirmed on fresh samples when
+        it passes. ``predicted``: the workload speedup the profile allows (Amdahl); ``target``: the target's
+        key, so the confirmation grows stricter with each further candidate of the same target."""
+        ...
 
 
-__all__ = ["InterleavedMeasurer", "Measurer", "Noise", "Trees", "decide"]
+__all__ = ["InterleavedMeasurer", "Measurer", "Noise", "Trees", "amdahl", "decide"]

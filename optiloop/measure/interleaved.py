@@ -1,4 +1,6 @@
-"""The interleaved A/B measurer: noise floor, quick screen, sequential looks, confirmation."""
+"""The interleaved A/B measurer: noise floor, quick screen, sequential looks with three outcomes,
+confirmation on fresh samples (stricter for each further candidate of a target; twice when the
+measured gain is far above what the profile allows)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,19 @@ from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import Journal
 from optiloop.measure import instructions
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
-from optiloop.measure.stats import Noise, Plan, interval, noise_of, plan, rounds_for_budget
-from optiloop.types import Measurement, Verdict, Workload, fmt_pct, fmt_ratio
+from optiloop.measure.stats import (
+    ALPHA,
+    RANK_ALPHA,
+    Noise,
+    Plan,
+    far_above,
+    interval,
+    noise_of,
+    plan,
+    rank_test,
+    rounds_for_budget,
+)
+from optiloop.types import Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
 NOISE_ROUNDS = 5  # fewest A/A rounds for the noise floor
@@ -29,33 +42,54 @@ class Trees(Protocol):
     def project_dir(self, side: Side) -> Path: ...
 
 
+def fmt_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
+
+
 def decide(
     baseline: Sequence[float],
     candidate: Sequence[float],
     min_speedup: float,
     level: float = 0.95,
     floor: float | None = None,
+    rank_alpha: float = RANK_ALPHA,
 ) -> Verdict:
-    """Accept only when the ``level`` interval is above 1.0 and the point estimate reaches
-    ``min_speedup`` and the noise ``floor`` (when one was measured)."""
+    """One of three outcomes from paired samples.
+
+    FASTER needs all of: the ``level`` interval's low end at or above ``min_speedup``, the point
+    estimate at or above the noise ``floor`` (when one was measured), and the one-sided Mann-Whitney U
+    test at ``rank_alpha``. NOT FASTER: the interval's high end is below ``min_speedup`` (below 1.0:
+    slower). Anything else is UNKNOWN (reason ``unknown: ...``): more rounds could settle it.
+    """
     point, low, high = interval(baseline, candidate, level)
+    p = rank_test(baseline, candidate)
     a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
     ci = f"{fmt_pct(level)} CI {fmt_ratio(low)}-{fmt_ratio(high)}"
-    evidence = f"{point:.2f}x ({ci}, {len(baseline)} interleaved rounds)"
-    significant = low > 1.0 or high < 1.0
+    evidence = f"{point:.2f}x ({ci}, rank test p={fmt_p(p)}, {len(baseline)} interleaved rounds)"
     threshold = max(min_speedup, floor or 0.0)
-    if low > 1.0 and point >= threshold:
-        return Verdict(point, low, high, True, True, f"faster: {evidence}", a, b, level=level)
+
+    def verdict(outcome: Outcome, reason: str) -> Verdict:
+        return Verdict(point, low, high, low > 1.0 or high < 1.0, outcome == "FASTER", reason, a, b, level=level,
+                       outcome=outcome, rank_p=p)
+
+    if low >= min_speedup and point >= threshold and p <= rank_alpha:
+        return verdict("FASTER", f"faster: {evidence}")
     if high < 1.0:
-        reason = f"slower: {evidence}"
-    elif low > 1.0 and point < min_speedup:
-        reason = f"faster but below --min-speedup {min_speedup:.2f}: {evidence}"
-    elif low > 1.0:
-        reason = (f"faster but below the noise floor {threshold:.2f}x of this run "
-                  f"(an A/A measurement shows that much): {evidence}")
-    else:
-        reason = f"not significant: {evidence}; the interval includes 1.0"
-    return Verdict(point, low, high, significant, False, reason, a, b, level=level)
+        return verdict("NOT FASTER", f"slower: {evidence}")
+    if high < min_speedup and low > 1.0:
+        return verdict("NOT FASTER", f"faster but below --min-speedup {min_speedup:.2f}: {evidence}")
+    if high < min_speedup:
+        return verdict("NOT FASTER", f"not significant: {evidence}; the interval includes 1.0 and is below "
+                                     f"--min-speedup {min_speedup:.2f}")
+    if low <= 1.0:
+        return verdict("UNKNOWN", f"unknown: not significant: {evidence}; the interval includes 1.0")
+    if low < min_speedup:
+        return verdict("UNKNOWN", f"unknown: faster, but the interval's low end is below --min-speedup "
+                                  f"{min_speedup:.2f}: {evidence}")
+    if point < threshold:
+        return verdict("UNKNOWN", f"unknown: faster but below the noise floor {threshold:.2f}x of this run "
+                                  f"(an A/A measurement shows that much): {evidence}")
+    return verdict("UNKNOWN", f"unknown: the rank test is not significant at p<={fmt_p(rank_alpha)}: {evidence}")
 
 
 class InterleavedMeasurer:
@@ -91,6 +125,7 @@ class InterleavedMeasurer:
         self.noise_rounds = noise_rounds
         self.noise: Noise | None = None
         self.round_seconds: float | None = None
+        self.measured: dict[str, int] = {}  # candidates compared so far, per target (the confirmation's family)
 
     def _values(self, side: Side, name: str, values: int, warmups: int = 0) -> tuple[float, ...]:
         return pyperf_command(
@@ -140,30 +175,59 @@ class InterleavedMeasurer:
 
     # -- A/B ----------------------------------------------------------------------------------
 
-    def compare(self, label: str) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
         """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
-        that confirmation decides and is reported (the first measurement picked it, so it is biased)."""
+        that confirmation decides and is reported (the first measurement picked it, so it is biased).
+
+        ``target`` (a target's key) counts the candidates measured for it: the confirmation of the
+        ``m``-th is made ``m`` times stricter (Bonferroni). ``predicted`` is the workload speedup the
+        profile allows (Amdahl); a confirmed gain far above it is confirmed a second time."""
+        family = 1
+        if target is not None:
+            family = self.measured[target] = self.measured.get(target, 0) + 1
         first = self.measure(label, measurements=2)
         if not first.accepted:
-            return first
-        confirmation = self.measure(f"{label}-confirm", measurements=2)
-        total = first.seconds + confirmation.seconds
-        if confirmation.accepted:
-            return replace(confirmation, reason=f"{confirmation.reason}; confirmed on fresh samples", seconds=total)
-        return replace(confirmation, seconds=total,
-                       reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first): {confirmation.reason}")
+            return replace(first, predicted=predicted)
+        return self.confirm(label, first, family, predicted)
 
-    def plan(self, round_seconds: float, measurements: int = 1) -> Plan:
+    def confirm(self, label: str, first: Verdict, family: int = 1, predicted: float | None = None) -> Verdict:
+        """Measure a selected candidate again on fresh rounds, at levels ``family`` times stricter (the
+        candidates it was picked from); only this confirmation is reported. When its speedup is far above
+        ``predicted`` (``stats.far_above``), a second confirmation must pass too."""
+        confirmation = self.measure(f"{label}-confirm", measurements=2, family=family)
+        seconds = first.seconds + confirmation.seconds
+        among = f", at a level {family} times stricter for {family} candidates of this target" if family > 1 else ""
+        if not confirmation.accepted:
+            return replace(confirmation, seconds=seconds, predicted=predicted,
+                           reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first{among}): "
+                                  f"{confirmation.reason}")
+        if predicted is not None and far_above(confirmation.speedup, confirmation.ci_low, predicted):
+            far = (f"{confirmation.speedup:.2f}x is far above the {predicted:.2f}x the profile allows (Amdahl), "
+                   f"so it was measured once more")
+            second = self.measure(f"{label}-confirm2", measurements=2, family=family)
+            seconds += second.seconds
+            if not second.accepted:
+                return replace(second, seconds=seconds, predicted=predicted,
+                               reason=f"not confirmed a second time on fresh samples ({far}): {second.reason}")
+            return replace(second, seconds=seconds, predicted=predicted,
+                           reason=f"{second.reason}; confirmed twice on fresh samples{among} ({far})")
+        allows = f"; the profile allows {predicted:.2f}x" if predicted is not None else ""
+        return replace(confirmation, seconds=seconds, predicted=predicted,
+                       reason=f"{confirmation.reason}; confirmed on fresh samples{among}{allows}")
+
+    def plan(self, round_seconds: float, measurements: int = 1, family: int = 1) -> Plan:
         """Rounds of one measurement. Without a budget: a first look at ``rounds``, and looks up to
         ``GROWTH`` times that for a verdict still unclear (clear wins and losses stop at the first look or
-        the screen); with a budget: as many rounds as fit it."""
+        the screen); with a budget: as many rounds as fit it. ``family`` > 1 divides the error spent."""
+        alpha = ALPHA / max(1, family)
         if self.budget is None:
-            return plan(self.rounds, self.rounds * GROWTH, self.screen)
+            return plan(self.rounds, self.rounds * GROWTH, self.screen, alpha)
         most = rounds_for_budget(self.budget, round_seconds, measurements)
-        return plan(min(self.rounds, most), most, self.screen)
+        return plan(min(self.rounds, most), most, self.screen, alpha)
 
-    def measure(self, label: str, measurements: int = 1) -> Verdict:
-        """One interleaved A/B comparison, without confirmation: the quick screen, then the looks."""
+    def measure(self, label: str, measurements: int = 1, family: int = 1) -> Verdict:
+        """One interleaved A/B comparison, without confirmation: the quick screen, then the looks.
+        ``family`` > 1 (a confirmation among that many candidates) divides both tests' levels by it."""
         start = time.monotonic()
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
         the_plan: Plan | None = None
@@ -181,42 +245,51 @@ class InterleavedMeasurer:
                                    seconds=time.monotonic() - start)
             i += 1
             if the_plan is None:
-                the_plan = self.plan(self.round_seconds or (time.monotonic() - began), measurements)
+                the_plan = self.plan(self.round_seconds or (time.monotonic() - began), measurements, family)
             if self.on_round is not None:
                 self.on_round(i, the_plan.most)
-            verdict = self._look(the_plan, samples["baseline"], samples["candidate"])
+            verdict = self._look(the_plan, samples["baseline"], samples["candidate"], RANK_ALPHA / max(1, family))
             if verdict is not None:
-                return self._finish(label, verdict, the_plan, time.monotonic() - start)
+                return self._finish(label, verdict, the_plan, time.monotonic() - start, family)
 
-    def _look(self, p: Plan, base: list[float], cand: list[float]) -> Verdict | None:
-        """The verdict if this round ends the measurement, else None."""
+    def _look(self, p: Plan, base: list[float], cand: list[float], rank_alpha: float = RANK_ALPHA) -> Verdict | None:
+        """The verdict if this round ends the measurement, else None (UNKNOWN before the last look)."""
         n = len(base)
         floor = self.noise.floor(n) if self.noise else None
         if n in p.looks:
             k = p.looks.index(n)
-            verdict = decide(base, cand, self.min_speedup, p.levels[k], floor)
-            if verdict.accepted:
-                early = f"; stopped early at look {k + 1} of {len(p.looks)}" if n < p.most else ""
+            at = f"look {k + 1} of {len(p.looks)}"
+            verdict = decide(base, cand, self.min_speedup, p.levels[k], floor, rank_alpha)
+            if verdict.outcome == "FASTER":
+                early = f"; stopped early at {at}" if n < p.most else ""
                 return replace(verdict, reason=verdict.reason + early, stopped="early" if early else "full")
             if n >= p.most:
-                return replace(verdict, stopped="full")
+                ran_out = f" ({self._ran_out(n)})" if verdict.outcome == "UNKNOWN" else ""
+                return replace(verdict, stopped="full", reason=verdict.reason + ran_out)
+            if verdict.outcome == "NOT FASTER":
+                return replace(verdict, stopped="early", reason=f"{verdict.reason}; stopped early at {at}")
             if self._futile(base, cand, p):
-                return replace(verdict, stopped="early",
-                               reason=f"{verdict.reason}; stopped early at look {k + 1} of {len(p.looks)}: "
+                return replace(verdict, stopped="early", outcome="NOT FASTER",
+                               reason=f"{verdict.reason.removeprefix('unknown: ')}; stopped early at {at}: "
                                       f"it cannot reach {self.threshold(p.most):.2f}x")
         elif n == p.screen and self._futile(base, cand, p):
-            verdict = decide(base, cand, self.min_speedup, p.levels[0], floor)
-            return replace(verdict, stopped="screen",
+            verdict = decide(base, cand, self.min_speedup, p.levels[0], floor, rank_alpha)
+            return replace(verdict, stopped="screen", outcome="NOT FASTER",
                            reason=f"quick screen ({n} rounds) rejected it, it cannot reach "
-                                  f"{self.threshold(p.most):.2f}x: {verdict.reason}")
+                                  f"{self.threshold(p.most):.2f}x: {verdict.reason.removeprefix('unknown: ')}")
         return None
+
+    def _ran_out(self, rounds: int) -> str:
+        if self.budget is None:
+            return f"budget ran out: {rounds} rounds, {GROWTH}x --rounds"
+        return f"budget ran out: {rounds} rounds fit --measure-budget {self.budget:g} s"
 
     def _futile(self, base: list[float], cand: list[float], p: Plan) -> bool:
         """Even the high end of the plain 95% interval is below the lowest threshold the last look
         could use: stop and reject. Stopping to reject never adds false accepts, so it spends no error."""
         return interval(base, cand, 0.95)[2] < self.threshold(p.most)
 
-    def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float) -> Verdict:
+    def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float, family: int = 1) -> Verdict:
         n = len(verdict.baseline.samples) if verdict.baseline else 0
         counts = self._instructions(label)
         reason = verdict.reason
@@ -229,7 +302,8 @@ class InterleavedMeasurer:
         self.journal.event("measurement", label=label, looks=p.looks, levels=p.levels, screen=p.screen,
                            rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
                            ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
-                           noise_floor=done.noise_floor, instructions=counts)
+                           noise_floor=done.noise_floor, instructions=counts, outcome=done.outcome,
+                           rank_p=done.rank_p, family=family)
         return done
 
     def _instructions(self, label: str) -> tuple[int, int] | None:

@@ -10,6 +10,9 @@ from statistics import median
 
 ALPHA = 0.05  # two-sided error of one whole (sequential) measurement: the interval is (at least) 95%
 SPENDING_POWER = 2.0  # alpha(t) = ALPHA * t**rho: little error spent on early looks, most on the last
+RANK_ALPHA = 0.01  # one-sided level of the rank test an accept also needs (the interval's tail is 2.5%)
+EXACT_RANKS = 50  # Mann-Whitney's exact distribution up to this many values per side (without ties)
+AMDAHL_FAR = 1.25  # a measured speedup above 1.25x the profile's prediction (and outside the interval) is "far"
 
 
 def paired_speedup(
@@ -115,6 +118,38 @@ def interval(baseline: Sequence[float], candidate: Sequence[float], level: float
     return point, min(low, t_low), max(high, t_high)
 
 
+def rank_test(baseline: Sequence[float], candidate: Sequence[float]) -> float:
+    """One-sided p-value of the Mann-Whitney U test that the candidate's times are smaller.
+
+    Exact (the distribution of U over all splits of the values) without ties and up to
+    ``EXACT_RANKS`` values per side; otherwise the normal approximation with tie and continuity
+    correction. scipy is imported here, not at import time: it takes a second to load.
+    """
+    if not baseline or not candidate:
+        return 1.0
+    from scipy.stats import mannwhitneyu
+
+    exact = len(set(baseline) | set(candidate)) == len(baseline) + len(candidate) and \
+        max(len(baseline), len(candidate)) <= EXACT_RANKS
+    result = mannwhitneyu(list(baseline), list(candidate), alternative="greater",
+                          method="exact" if exact else "asymptotic")
+    p = float(result.pvalue)
+    return 1.0 if math.isnan(p) else p  # all values equal: no evidence either way
+
+
+def far_above(speedup: float, ci_low: float, predicted: float | None) -> bool:
+    """Whether a measured speedup is far above what the profile allows (Amdahl): more than
+    ``AMDAHL_FAR`` times the prediction, with the prediction below the measured interval."""
+    return predicted is not None and predicted > 0 and speedup > AMDAHL_FAR * predicted and ci_low > predicted
+
+
+def amdahl(share: float, local_speedup: float) -> float:
+    """The workload speedup a target allows: ``1 / ((1 - f) + f / s)`` for its share ``f`` of the
+    profile and its own speedup ``s`` (timed in replay)."""
+    f = min(1.0, max(0.0, share))
+    return 1.0 / ((1.0 - f) + f / local_speedup) if local_speedup > 0 else 1.0
+
+
 def spent(t: float, alpha: float = ALPHA, rho: float = SPENDING_POWER) -> float:
     """Error spent up to information fraction ``t`` (rounds done / most rounds): ``alpha * t**rho``."""
     return float(alpha * min(1.0, max(0.0, t)) ** rho)
@@ -139,11 +174,12 @@ class Plan:
         return self.looks[-1]
 
 
-def plan(first: int, most: int, screen: int = 3) -> Plan:
+def plan(first: int, most: int, screen: int = 3, alpha: float = ALPHA) -> Plan:
     """Looks at ``first``, ``2*first``, ``4*first`` ... rounds, and always at ``most``.
 
-    ``first >= most`` gives a fixed-size measurement: one look with the whole ``ALPHA``.
+    ``first >= most`` gives a fixed-size measurement: one look with the whole ``alpha``.
     The quick screen comes after ``screen`` rounds when that is before the first look.
+    A stricter ``alpha`` (a confirmation among several candidates) makes every look stricter.
     """
     most = max(2, most)
     first = max(2, min(first, most))
@@ -158,7 +194,7 @@ def plan(first: int, most: int, screen: int = 3) -> Plan:
     levels = []
     before = 0.0
     for n in looks:
-        now = spent(n / most)
+        now = spent(n / most, alpha)
         levels.append(1.0 - (now - before))
         before = now
     return Plan(screen if 2 <= screen < first else 0, tuple(looks), tuple(levels))

@@ -29,6 +29,10 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
     lines.append(
         f"Speedup: {verdict.speedup:.2f}x, {verdict.level_pct} confidence interval {verdict.interval}."
     )
+    if verdict.rank_p is not None or verdict.predicted is not None:
+        rank = f"; rank test (Mann-Whitney U) p = {verdict.rank_p:.2g}" if verdict.rank_p is not None else ""
+        amdahl = f"; the profile (Amdahl) predicted {verdict.predicted:.2f}x" if verdict.predicted is not None else ""
+        lines.append(f"Outcome: {verdict.outcome}{rank}{amdahl}.")
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
     if any(c.name == "replay" and WEAK_EVIDENCE in c.detail for c in checks):
         lines.append("Weak evidence: few real calls of the target could be replayed, so its correctness "

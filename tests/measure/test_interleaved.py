@@ -17,7 +17,7 @@ from optiloop.types import Workload
 class Fixed(InterleavedMeasurer):
     """Baseline runs take 1.0 s (or the given times); candidate runs take the given times in turn."""
 
-    def __init__(self, tmp: Path, candidate_times: list[float], rounds: int = 4, budget: float | None = None,
+    def __init__(self, tmp: Path, candidate_times: list[float], rounds: int = 5, budget: float | None = None,
                  baseline_times: list[float] | None = None) -> None:
         super().__init__(None, Workload("true"), Journal(tmp), rounds=rounds, min_speedup=1.05,  # type: ignore[arg-type]
                          timeout=10, budget=budget)
@@ -39,24 +39,26 @@ class Fixed(InterleavedMeasurer):
 
 
 def test_rounds_alternate_the_order_and_warm_up_first(tmp_path: Path) -> None:
-    m = Fixed(tmp_path, [0.8] * 4)
+    m = Fixed(tmp_path, [0.8] * 5)
     m.measure("a1")
     assert m.calls == ["a1/baseline-0", "a1/candidate-0", "a1/candidate-1", "a1/baseline-1",
-                       "a1/baseline-2", "a1/candidate-2", "a1/candidate-3", "a1/baseline-3"]
+                       "a1/baseline-2", "a1/candidate-2", "a1/candidate-3", "a1/baseline-3",
+                       "a1/baseline-4", "a1/candidate-4"]
     assert m.warmups == ["a1/baseline-0", "a1/candidate-0"]
 
 
 def test_a_speedup_is_confirmed_on_fresh_samples(tmp_path: Path) -> None:
-    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5] + [0.52, 0.5, 0.5, 0.51])
+    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] + [0.52, 0.5, 0.5, 0.51, 0.49])
     verdict = m.compare("a2")
     assert verdict.accepted and verdict.reason.endswith("confirmed on fresh samples")
-    assert verdict.candidate is not None and verdict.candidate.samples == (0.52, 0.5, 0.5, 0.51)
-    assert sum(1 for c in m.calls if c.startswith("a2-confirm/")) == 8
-    assert verdict.rounds == 4 and verdict.stopped == "early"  # the first look; up to 16 rounds were allowed
+    assert verdict.outcome == "FASTER" and verdict.rank_p is not None and verdict.rank_p <= 0.01
+    assert verdict.candidate is not None and verdict.candidate.samples == (0.52, 0.5, 0.5, 0.51, 0.49)
+    assert sum(1 for c in m.calls if c.startswith("a2-confirm/")) == 10
+    assert verdict.rounds == 5 and verdict.stopped == "early"  # the first look; up to 20 rounds were allowed
 
 
 def test_a_lucky_first_measurement_is_not_committed(tmp_path: Path) -> None:
-    m = Fixed(tmp_path, [0.8, 0.81, 0.79, 0.8] + [1.02, 0.97, 1.01, 0.99])
+    m = Fixed(tmp_path, [0.8, 0.81, 0.79, 0.8, 0.8] + [1.02, 0.97, 1.01, 0.99, 1.0])
     verdict = m.compare("a3")
     assert not verdict.accepted
     assert verdict.reason.startswith("not confirmed on fresh samples (1.25x at first):")
@@ -78,7 +80,7 @@ def test_a_candidate_that_cannot_reach_the_threshold_is_screened_out(tmp_path: P
 
 
 def test_the_noise_floor_raises_the_threshold(tmp_path: Path) -> None:
-    m = Fixed(tmp_path, [1 / 1.08] * 16)
+    m = Fixed(tmp_path, [1 / 1.08] * 16, rounds=4)
     m.noise = Noise(1.0, 0.8, 1.2, rounds=4)  # noise alone shows 25% at 4 rounds: 12% even at 16 rounds
     verdict = m.measure("a6")
     assert not verdict.accepted and "cannot reach 1.12x" in verdict.reason  # 1/0.8 scaled to 16 rounds
@@ -88,7 +90,7 @@ def test_the_noise_floor_raises_the_threshold(tmp_path: Path) -> None:
 
 
 def test_a_gain_the_noise_hides_at_first_is_found_with_more_rounds(tmp_path: Path) -> None:
-    m = Fixed(tmp_path, [1 / 1.08] * 16)
+    m = Fixed(tmp_path, [1 / 1.08] * 16, rounds=4)
     m.noise = Noise(1.0, 0.88, 1.12, rounds=4)  # 14% at 4 rounds, 6.6% at 16
     verdict = m.measure("a6b")
     assert verdict.accepted and verdict.rounds == 16 and verdict.stopped == "full"
