@@ -7,12 +7,14 @@ it found a problem (worktrees, branch, run record, the info/exclude line) is rem
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
+from pydantic import ValidationError
 
 from optiloop import vcs
 from optiloop.config import Settings, excluded_globs, load_settings
@@ -22,13 +24,15 @@ from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.measure import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
-from optiloop.models import ModelOptions, resolve
+from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import PySpyProfiler
+from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
 from optiloop.targets import FindTargets
 from optiloop.types import RunSummary, Target, Workload
 from optiloop.verify import Gate
+from optiloop.verify.capture import hook_env
 from optiloop.workspace import Workspace
 
 
@@ -58,6 +62,13 @@ def _require(settings: Settings) -> tuple[str, str]:
         raise BadInput("no test command given",
                        "pass --tests CMD or set tests = \"...\" under [tool.optiloop] in pyproject.toml")
     return settings.workload, settings.tests
+
+
+def run_env(workload: Workload) -> dict[str, str]:
+    """The environment of everything a run starts: no secrets, a fixed ``PYTHONHASHSEED``, and ``random``
+    seeded at start-up (the verify hook's ``OPTILOOP_SEED``), so that baseline and candidate see the same
+    chance and a difference in their behaviour or time is the candidate's."""
+    return hook_env(child_env(dict(workload.env)), OPTILOOP_SEED="0")
 
 
 def _check_syntax(ws: Workspace, scope: Scope) -> None:
@@ -95,7 +106,7 @@ def _check_baseline(ws: Workspace, tests: str, workload: Workload, timeout: floa
 def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: float) -> None:
     """A workload too fast to time is refused before anything is measured. Wall-clock time of a plain
     run includes process overheads, so a run that looks short is timed again the way pyperf times it."""
-    if seconds >= 0.05:
+    if seconds >= 0.5:  # wall-clock time of a short run is mostly interpreter start-up, more so under load
         return
     cwd = ws.project_dir("baseline") / workload.cwd
     try:
@@ -130,7 +141,7 @@ def prepare(
     run_id = new_run_id()
     had_record_dir = (root / RECORD_DIR).exists()
     exclude_before = vcs.exclude_optiloop_dir(repo)
-    ws = Workspace(repo, run_id, subdir, child_env(dict(workload.env)))
+    ws = Workspace(repo, run_id, subdir, run_env(workload))
     try:
         ws.create(carry_dirty=bool(dirty))
         _check_syntax(ws, scope)
@@ -143,9 +154,21 @@ def prepare(
             vcs.restore_exclude(repo, exclude_before)
         raise
     journal = Journal.create(root, run_id)
+    take_lock(journal.dir)
     journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
                   deterministic_output=expected is not None, mode=mode)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, expected, keep)
+    notes = [model_note] if model_note else []
+    if expected is None:
+        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
+    return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
+
+
+def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Model, workload: Workload,
+                scope: Scope, expected: str | None, keep: Callable[[Target], bool] | None = None) -> Loop:
+    """The stages of a run on its worktrees, and the loop over them (shared by ``prepare`` and ``resume``)."""
+    tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
                                ws.env, journal.artifact, settings.timeout,
                                on_note=lambda note: journal.event("note", text=note))
@@ -163,12 +186,8 @@ def prepare(
         place=ws,
         journal=journal,
     )
-    loop = Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
-                               settings.time_budget, settings.candidates), run_id)
-    notes = [model_note] if model_note else []
-    if expected is None:
-        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
-    return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
+    return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
+                               settings.time_budget, settings.candidates), ws.run_id)
 
 
 def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
@@ -181,3 +200,67 @@ def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = N
                                accepted=[a.commit for a in summary.accepted] if summary else [])
     finally:
         prepared.workspace.close()
+        release_lock(prepared.journal.dir)
+
+
+RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
+
+
+def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
+           flags: Mapping[str, Any] | None = None, finished_ok: bool = False) -> Prepared:
+    """A killed run (``run_id``, or "last": the newest unfinished run) ready to go on where it stopped.
+
+    Its settings are the recorded ones (``flags`` may raise only the budgets in ``RESUME_FLAGS``). Its
+    worktrees are removed and made again from the branch, the branch and the record are reconciled
+    (``resume.reconcile``), the tests and the workload must still pass at the branch head, and the loop
+    takes back the recorded attempts.
+    """
+    repo = vcs.open_repo(path)
+    root = Path(repo.working_dir).resolve()
+    info = resumable(root, run_id, finished_ok)
+    started = info.started
+    changed = {k: v for k, v in (flags or {}).items() if v is not None}
+    if unknown := sorted(set(changed) - set(RESUME_FLAGS)):
+        raise BadInput(f"--{unknown[0].replace('_', '-')} cannot change when resuming a run",
+                       "a resumed run keeps its recorded settings; only "
+                       + ", ".join(f"--{k.replace('_', '-')}" for k in RESUME_FLAGS) + " may be given")
+    try:
+        settings = Settings.model_validate({**started.get("settings", {}), **changed})
+    except ValidationError as exc:
+        raise BadInput(f"the recorded settings of run {info.id} are not valid now: {exc.errors()[0]['msg']}",
+                       "start a new run with `optiloop run`") from None
+    workload_cmd, tests = _require(settings)
+    subdir = str(started.get("subdir", ""))
+    project = root / subdir if subdir else root
+    model, model_note = resolve(settings.model, project, ModelOptions.from_settings(settings))
+    workload = Workload(workload_cmd, ".", tuple((extra_env or {}).items()))
+    scope = Scope(subdir, settings.include, excluded_globs(settings) + scripts_in(workload_cmd))
+    journal = Journal(info.dir)
+    ws = Workspace(repo, info.id, subdir, run_env(workload))
+    take_lock(journal.dir)
+    trim_torn_event(journal)
+    try:
+        repair(repo, ws)
+        notes = reconcile(repo, journal, ws, str(started["base"]))
+        try:
+            expected = _check_baseline(ws, tests, workload, settings.timeout)
+        except BadInput as exc:
+            raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
+    except BaseException:
+        ws.close()
+        release_lock(journal.dir)
+        raise
+    loop = _build_loop(ws, journal, settings, model, workload, scope, expected)
+    attempts = restored_attempts(journal)
+    loop.restore(attempts)
+    if isinstance(loop.s.measurer, InterleavedMeasurer):  # the stricter confirmation goes on counting
+        loop.s.measurer.measured.update(Counter(a.candidate.target.key for a in attempts if a.verdict))
+    journal.event("run_resumed", run_id=info.id, head=ws.head(), attempts=len(attempts),
+                  accepted=[a.commit for a in attempts if a.accepted], reconciled=notes, flags=changed,
+                  deterministic_output=expected is not None)
+    notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes]
+    if model_note:
+        notes.append(model_note)
+    if expected is None:
+        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
+    return Prepared(loop, ws, journal, settings, root, str(started["base"]), notes)

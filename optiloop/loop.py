@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from optiloop.budget import Budget, Limits, Turns
 from optiloop.edit import normalized
 from optiloop.followup import Followups
+from optiloop.measure import amdahl
 from optiloop.models import Feedback, Request
 from optiloop.report.commit import commit_message
 from optiloop.stages import Decide, Place, Recorder, Stages
@@ -43,6 +45,20 @@ class Loop:
         self._seen: set[tuple[str, str]] = set()
         self._history: dict[str, list[Feedback]] = {}
         self.followups = Followups(stages.profiler, stages.place)
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """The targets of the latest profile, hottest first."""
+        return tuple(self._targets)
+
+    def forget(self, sha: str, why: str) -> Attempt | None:
+        """After an undo: the attempt committed as ``sha`` no longer counts as accepted (nor is refined)."""
+        for i, a in enumerate(self.attempts):
+            if a.commit == sha:
+                self.attempts[i] = replace(a, commit=None, declined=why)
+                self.followups.pending.pop(a.candidate.target.key, None)
+                return a
+        return None
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -124,13 +140,19 @@ class Loop:
         checks = self.s.verifier.verify(attempt.candidate)
         if not all(c.passed for c in checks):
             return Attempt(attempt.number, attempt.candidate, edit, checks)
-        verdict = self.s.measurer.compare(f"attempt-{attempt.number}")
+        target = attempt.candidate.target
+        local = self.s.verifier.local_speedup
+        predicted = amdahl(target.hotspot.total_frac, local) if local else None  # what the profile allows
+        verdict = self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key)
         if not verdict.accepted:
             return Attempt(attempt.number, attempt.candidate, edit, checks, verdict)
         declined = decide(Attempt(attempt.number, attempt.candidate, edit, checks, verdict)) if decide else ""
         if declined:
             return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, declined=declined)
         message = commit_message(attempt.candidate, verdict, checks, self.s.model.name, self.run_id)
+        # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
+        self.s.journal.event("accepting", attempt=Attempt(attempt.number, attempt.candidate, edit, checks, verdict),
+                             message=message)
         sha = self.s.place.commit(files, message)
         return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, sha)
 

@@ -89,6 +89,9 @@ def run(
             _kill_group(child)
             out, err = child.communicate()
             timed_out = True
+        except BaseException:  # an interrupt (Ctrl-C in a session): nothing the child started outlives it
+            _kill_group(child)
+            raise
     seconds = time.perf_counter() - start
     code = child.returncode if child.returncode is not None else -9
     return Completed(code, out or "", err or "", seconds, timed_out)

@@ -48,6 +48,11 @@ class Workspace:
             self._carry_changes()
         self._trees["candidate"] = vcs.add_worktree(self.repo, self.root / "candidate", self.head())
 
+    def attach(self) -> None:
+        """Make both worktrees again for a resumed run: baseline on the existing branch, candidate at its head."""
+        self._trees["baseline"] = vcs.attach_worktree(self.repo, self.root / "baseline", self.branch)
+        self._trees["candidate"] = vcs.add_worktree(self.repo, self.root / "candidate", self.head())
+
     def _carry_changes(self) -> None:
         changes = vcs.tracked_changes(self.repo)
         if not changes:
@@ -85,11 +90,20 @@ class Workspace:
         for rel, text in files.items():
             _write(self.tree_dir("candidate") / rel, text)
 
+    def stage_ref(self, ref: str) -> None:
+        """Make the candidate tree an exact copy of ``ref`` (e.g. the run's base, to measure the whole run)."""
+        vcs.reset_tree(self._trees["candidate"], ref)
+
     def commit(self, files: Mapping[str, str], message: str) -> str:
         """Write ``files`` into the baseline tree and commit them on the work branch."""
         for rel, text in files.items():
             _write(self.tree_dir("baseline") / rel, text)
         return vcs.commit_paths(self._trees["baseline"], list(files), message, self.identity)
+
+    def reset_git(self) -> None:
+        """Drop gitpython's persistent ``git cat-file`` helpers (an interrupt kills them with the step)."""
+        for repo in (self.repo, *self._trees.values()):
+            repo.git.clear_cache()
 
     def undo_last(self, force: bool = False) -> str:
         """Drop the last commit of this run from the branch (and the baseline tree); returns its sha."""

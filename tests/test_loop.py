@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from optiloop.edit import apply_candidate
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.models import Refine, Repair, Request, Spend
@@ -57,6 +59,8 @@ class Model:
 
 
 class Verifier:
+    local_speedup = None
+
     def __init__(self, place: Files) -> None:
         self.place = place
 
@@ -68,11 +72,13 @@ class Verifier:
 class Measurer:
     def __init__(self, place: Files) -> None:
         self.place = place
+        self.asked: list[tuple[str, float | None, str | None]] = []
 
     def baseline(self) -> Measurement:
         return Measurement.of([1.0, 1.0])
 
-    def compare(self, label: str) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+        self.asked.append((label, predicted, target))
         fast = "min(" in self.place.staged.get("m.py", "")
         s = 2.0 if fast else 1.03 if "# slightly" in self.place.staged.get("m.py", "") else 1.0
         return Verdict(s, s * 0.9, s * 1.1, fast, fast, "faster" if fast else "not significant",
@@ -271,3 +277,13 @@ def test_restore_continues_numbering_and_skips_tried_candidates() -> None:
     attempt = loop.step()
     assert attempt is not None and attempt.number == 2 and attempt.accepted
     assert model.requests[0].repair is not None  # the restored failure comes back as a repair request
+
+
+def test_the_measurer_hears_what_the_profile_allows_and_which_target_it_is() -> None:
+    loop, _, _, _ = make({"slow": ["def slow(xs):\n    return min(xs)\n"]})
+    loop.s.verifier.local_speedup = 4.0  # type: ignore[misc]
+    loop.start()
+    loop.step()
+    (label, predicted, target), = loop.s.measurer.asked  # type: ignore[attr-defined]
+    assert label == "attempt-1" and target == "m.py::slow"
+    assert predicted == pytest.approx(1 / (0.2 + 0.8 / 4.0))  # Amdahl: 80% of the time, 4x faster

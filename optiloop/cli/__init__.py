@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from optiloop.cli import bench, compare, demo, profile, run
+from optiloop.cli import bench, compare, demo, pr, profile, run, runs, session, undo
 
 app = typer.Typer(
     name="optiloop",
@@ -18,6 +18,12 @@ app.command("demo")(demo.demo)
 app.command("profile")(profile.profile)
 app.command("bench")(bench.bench_command)
 app.command("compare")(compare.compare_command)
+app.command("session")(session.session)
+app.command("undo")(undo.undo)
+app.command("runs")(runs.runs)
+app.command("show")(runs.show)
+app.command("report")(runs.report)
+app.command("pr")(pr.pr_command)
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def demo(
         # The example's commands say `python`: make that the interpreter optiloop runs on.
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         flags = {"model": "builtin", "max_iterations": max_iterations, "rounds": rounds}
-        prepared = prepare(repo, flags, extra_env={"PATH": path})
+        prepared = prepare(repo, flags, extra_env={"PATH": path}, mode="demo")
         progress("model: builtin (offline catalog of verified rewrites; no key needed)")
         summary = execute(prepared)
         if not summary.accepted:

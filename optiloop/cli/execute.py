@@ -5,8 +5,10 @@ from __future__ import annotations
 from optiloop.app import Prepared, finish
 from optiloop.cli.common import out, progress, say
 from optiloop.errors import OptiloopError
+from optiloop.measure.total import measure_total
+from optiloop.report import write_reports
 from optiloop.report.terminal import attempt_line, closing_lines, summary_table
-from optiloop.types import RunSummary
+from optiloop.types import RunSummary, Verdict, Workload
 
 
 def execute(prepared: Prepared) -> RunSummary:
@@ -16,6 +18,7 @@ def execute(prepared: Prepared) -> RunSummary:
         progress(f"note: {note}")
     progress(f"run {loop.run_id}: working on branch {prepared.workspace.branch}")
     summary: RunSummary | None = None
+    total: Verdict | None = None
     error: str | None = None
     try:
         progress("measuring the baseline and profiling the workload ...")
@@ -31,12 +34,26 @@ def execute(prepared: Prepared) -> RunSummary:
         for h in profile.hotspots[:5]:
             progress(f"  {h.self_frac:6.1%}  {h.path}::{h.qualname}")
         summary = loop.run(lambda a: progress(attempt_line(a)))
+        total = record_total(prepared, summary)
     except (OptiloopError, KeyboardInterrupt) as exc:
         error = str(exc) or type(exc).__name__
         raise
     finally:
         finish(prepared, summary if summary is not None else loop.summary(), error)
+        report = write_reports(prepared.journal.dir)
     out.print(summary_table(summary))
-    for line in closing_lines(summary, prepared.repo_root, prepared.base_sha):
+    for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report):
         say(line)
     return summary
+
+
+def record_total(prepared: Prepared, summary: RunSummary) -> Verdict | None:
+    """With at least one commit: the base against the branch head, interleaved; recorded as event ``total``."""
+    if not summary.accepted or not prepared.settings.workload:
+        return None
+    ws = prepared.workspace
+    progress(f"measuring the whole run: the branch head against the base {prepared.base_sha[:10]} ...")
+    verdict = measure_total(ws, Workload(prepared.settings.workload), prepared.base_sha, prepared.settings.rounds,
+                            prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total")
+    prepared.journal.event("total", verdict=verdict, base=prepared.base_sha, head=ws.head())
+    return verdict

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from optiloop.app import prepare
+from optiloop.app import RESUME_FLAGS, prepare, resume
 from optiloop.cli.common import errors_to_exit
 from optiloop.cli.execute import execute
+from optiloop.errors import BadInput
 
 
 def run(
@@ -32,6 +33,9 @@ def run(
     time_budget: Annotated[float | None, typer.Option(help="Seconds the whole run may take.")] = None,
     cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse cached model replies.")] = None,
     allow_dirty: Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")] = False,
+    resume_id: Annotated[str | None, typer.Option("--resume", metavar="RUN-ID|last", help=(
+        "Continue a killed run (its id, or last: the newest unfinished one) with its recorded settings; "
+        "only --max-iterations, --time-budget and --max-cost may be given with it."))] = None,
 ) -> None:
     """Profile the workload, try faster versions of its hottest functions, commit the real speedups."""
     flags = {
@@ -53,5 +57,14 @@ def run(
         "cache": cache,
     }
     with errors_to_exit():
-        prepared = prepare(path, flags, allow_dirty=allow_dirty)
+        if resume_id is None:
+            prepared = prepare(path, flags, allow_dirty=allow_dirty)
+        else:
+            given = [k for k, v in flags.items() if v is not None and k not in RESUME_FLAGS]
+            if given or allow_dirty:
+                name = given[0].replace("_", "-") if given else "allow-dirty"
+                raise BadInput(f"--{name} cannot be given with --resume",
+                               "a resumed run keeps its recorded settings; only --max-iterations, --time-budget "
+                               "and --max-cost may change")
+            prepared = resume(path, resume_id, flags={k: flags[k] for k in RESUME_FLAGS})
         execute(prepared)

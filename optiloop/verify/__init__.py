@@ -16,6 +16,8 @@ __all__ = ["MIN_CALLS", "WEAK_EVIDENCE", "Gate", "Verifier", "first_difference"]
 
 
 class Verifier(Protocol):
+    local_speedup: float | None  # the original's replay time over the candidate's, from the last verify
+
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         """Checks of the staged candidate, stopping at the first that fails."""
         ...

@@ -9,7 +9,7 @@ from tests.cli.test_bench import one_line_error
 from tests.conftest import git, make_repo, optiloop, snapshot
 
 WORK = "n = {n}\nprint(sum(i * i for i in range(n)))\n"
-OUTCOMES = ("faster", "slower", "not significant")
+OUTCOMES = ("faster", "slower", "not significant", "unknown")
 
 
 def two_commits(path: Path) -> Path:

@@ -18,7 +18,8 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_demo_commits_a_measured_speedup(example: str, tmp_path: Path) -> None:
-    done = optiloop("demo", "--example", example, "--rounds", "3", "--directory", str(tmp_path), timeout=900)
+    done = optiloop("demo", "--example", example, "--rounds", "3", "--max-iterations", "2",
+                    "--directory", str(tmp_path), timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     branch = re.search(r"to branch (optiloop/\S+):", done.stdout)
     assert branch, done.stdout
