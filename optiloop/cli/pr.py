@@ -30,6 +30,23 @@ from optiloop.bot.pr import (
 )
 from optiloop.cli.common import errors_to_exit, progress, say
 from optiloop.cli.execute import execute
+from optiloop.cli.options import (
+    ApiKeyEnv,
+    BaseUrl,
+    Cache,
+    Candidates,
+    MaxCost,
+    MaxIterations,
+    MeasureBudget,
+    MinSpeedup,
+    Model,
+    ProjectPath,
+    Prompts,
+    Rounds,
+    Tests,
+    TimeBudget,
+    Workload,
+)
 from optiloop.config import load_settings
 from optiloop.errors import BadInput, RunFailure
 from optiloop.measure.standalone import CompareSettings
@@ -66,7 +83,7 @@ def _suggestion_body(number: int, report: str) -> str:
 
 
 def pr_command(
-    path: Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")] = Path("."),
+    path: ProjectPath = Path("."),
     base: Annotated[str | None, typer.Option(help="The PR's base ref (default: from the GitHub event).")] = None,
     head: Annotated[str | None, typer.Option(help="The PR's head ref; must be checked out (default: HEAD).")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")] = None,
@@ -78,21 +95,20 @@ def pr_command(
         help="Exit 1 when the head is slower than the base by more than this (0.05 = 5%).")] = None,
     regression_check: Annotated[bool, typer.Option(
         "--regression-check/--no-regression-check", help="Measure the head against the base.")] = True,
-    workload: Annotated[str | None, typer.Option(help="Shell command that exercises the code.")] = None,
-    tests: Annotated[str | None, typer.Option(help="Shell command that runs the project's tests.")] = None,
-    model: Annotated[str | None, typer.Option(
-        help="builtin, openai:M, anthropic:M, openai-compatible:M (with --base-url) or scripted:PATH.")] = None,
-    max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
-    min_speedup: Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
-    measure_budget: Annotated[float | None, typer.Option(help="Seconds one measurement verdict may take.")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates requested per target.")] = None,
-    prompts: Annotated[str | None, typer.Option(help="Directory of Jinja templates overriding the prompts.")] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Most US dollars to spend on model calls.")] = None,
-    time_budget: Annotated[float | None, typer.Option(help="Seconds the whole run may take.")] = None,
-    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse cached model replies.")] = None,
+    workload: Workload = None,
+    tests: Tests = None,
+    model: Model = None,
+    max_iterations: MaxIterations = None,
+    min_speedup: MinSpeedup = None,
+    rounds: Rounds = None,
+    measure_budget: MeasureBudget = None,
+    candidates: Candidates = None,
+    prompts: Prompts = None,
+    api_key_env: ApiKeyEnv = None,
+    base_url: BaseUrl = None,
+    max_cost: MaxCost = None,
+    time_budget: TimeBudget = None,
+    cache: Cache = None,
 ) -> None:
     """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
     flags = {"workload": workload, "tests": tests, "model": model, "max_iterations": max_iterations,

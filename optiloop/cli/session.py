@@ -3,55 +3,60 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from optiloop.cli.common import errors_to_exit, out, progress, say
 from optiloop.cli.execute import record_total
+from optiloop.cli.options import (
+    AllowDirty,
+    ApiKeyEnv,
+    BaseUrl,
+    Cache,
+    Candidates,
+    Exclude,
+    Include,
+    MaxCost,
+    MeasureBudget,
+    MinSpeedup,
+    Model,
+    ProjectPath,
+    Prompts,
+    Rounds,
+    Tests,
+    Workload,
+    settings_flags,
+)
 from optiloop.errors import BadInput
 from optiloop.report import write_reports
 from optiloop.report.terminal import closing_lines, summary_table
 
 
 def session(
-    path: Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")] = Path("."),
+    path: ProjectPath = Path("."),
     resume: Annotated[str | None, typer.Option(
         help="Continue the session (or run) with this id, or `last`; its recorded settings are used.")] = None,
-    workload: Annotated[str | None, typer.Option(help="Shell command that exercises the code.")] = None,
-    tests: Annotated[str | None, typer.Option(help="Shell command that runs the project's tests.")] = None,
-    model: Annotated[str | None, typer.Option(
-        help="builtin, openai:M, anthropic:M, openai-compatible:M (with --base-url) or scripted:PATH.")] = None,
-    min_speedup: Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
-    include: Annotated[list[str] | None, typer.Option(help="Glob of files that may change (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files never changed (repeatable).")] = None,
-    measure_budget: Annotated[float | None, typer.Option(help="Seconds one measurement verdict may take.")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates requested per model call.")] = None,
-    prompts: Annotated[str | None, typer.Option(help="Directory of Jinja templates overriding the prompts.")] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Most US dollars to spend on model calls.")] = None,
-    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse cached model replies.")] = None,
-    allow_dirty: Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")] = False,
+    workload: Workload = None,
+    tests: Tests = None,
+    model: Model = None,
+    min_speedup: MinSpeedup = None,
+    rounds: Rounds = None,
+    include: Include = None,
+    exclude: Exclude = None,
+    measure_budget: MeasureBudget = None,
+    candidates: Candidates = None,
+    prompts: Prompts = None,
+    api_key_env: ApiKeyEnv = None,
+    base_url: BaseUrl = None,
+    max_cost: MaxCost = None,
+    cache: Cache = None,
+    allow_dirty: AllowDirty = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
-    flags: dict[str, Any] = {
-        "workload": workload,
-        "tests": tests,
-        "model": model,
-        "min_speedup": min_speedup,
-        "rounds": rounds,
-        "include": tuple(include) if include else None,
-        "exclude": tuple(exclude) if exclude else None,
-        "measure_budget": measure_budget,
-        "candidates": candidates,
-        "prompts": prompts,
-        "api_key_env": api_key_env,
-        "base_url": base_url,
-        "max_cost": max_cost,
-        "cache": cache,
-    }
+    flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
+        include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
+        api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache)
     with errors_to_exit():
         from optiloop import app
         from optiloop.session import Session
