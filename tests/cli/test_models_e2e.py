@@ -11,24 +11,11 @@ import pytest
 from tests.cli.test_run import TEST_CMD, WORKLOAD
 from tests.cli.test_run import project as full_project
 from tests.conftest import git, optiloop
-from tests.models.fakeserver import Fault, Seen, serving
+from tests.models.fakeserver import SET_REPLY, Fault, Seen, serving
 
 KEY = "sk-e2e-SECRET-5f2b9c"
 # test_run's project, with denser profiling (fewer profiler runs)
 SETTINGS = "[tool.optiloop]\nprofile_rate = 1000\n"
-FASTER = '''Keep a set beside the list: membership becomes O(1).
-```python
-def dedupe(items):
-    """Items in first-seen order, without repeats."""
-    seen = set()
-    out = []
-    for x in items:
-        if x not in seen:
-            seen.add(x)
-            out.append(x)
-    return out
-```
-'''
 
 
 def project(path: Path) -> Path:
@@ -44,7 +31,7 @@ def not_under_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
 def respond(seen: Seen) -> str:
     """The set version for `dedupe`; any other target is sent back unchanged (a candidate that is dropped)."""
     if "`dedupe`" in seen.prompt and "was just made" not in seen.prompt:
-        return FASTER
+        return SET_REPLY
     now = seen.last_user.split("its profile now", 1)[-1]  # a refinement shows the code before and now
     body = re.findall(r"```python\n(.*?)```", now, re.DOTALL)[0]
     code = "\n".join(line.split("  # ")[0] for line in body.splitlines())

@@ -17,6 +17,21 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# a reply that makes test_run's dedupe project much faster (several e2e tests use it)
+SET_REPLY = '''Keep a set beside the list: membership becomes O(1).
+```python
+def dedupe(items):
+    """Items in first-seen order, without repeats."""
+    seen = set()
+    out = []
+    for x in items:
+        if x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+```
+'''
+
 
 @dataclass
 class Fault:

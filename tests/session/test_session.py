@@ -13,7 +13,7 @@ import pexpect
 import pytest
 
 from tests.conftest import GIT_ENV, git, make_repo, optiloop, snapshot
-from tests.models.fakeserver import FakeModelServer, serving
+from tests.models.fakeserver import SET_REPLY, FakeModelServer, serving
 
 CORE = '''\
 def dedupe(items):
@@ -43,20 +43,6 @@ data = [(i * 7919) % 1500 for i in range(5000)]
 for _ in range(3):
     out = dedupe(data)
 print(len(out), out[:3])
-'''
-
-SET_REPLY = '''Keep a set beside the list: membership becomes O(1).
-```python
-def dedupe(items):
-    """Items in first-seen order, without repeats."""
-    seen = set()
-    out = []
-    for x in items:
-        if x not in seen:
-            seen.add(x)
-            out.append(x)
-    return out
-```
 '''
 
 WRONG_REPLY = '''A set is all it takes.
