@@ -134,6 +134,9 @@ class Session:
         except KeyboardInterrupt:
             self.after_interrupt()
             self.say("interrupted: that step was abandoned; nothing more is tried until you say so", "yellow")
+        except BrokenPipeError:  # a git helper an earlier Ctrl-C killed: start new ones, the session goes on
+            self.after_interrupt()
+            self.say("git was interrupted under that command; run it again", "yellow")
         except RunFailure as exc:  # e.g. the model service failed: the session goes on, the person decides
             self.say(f"optiloop: {exc}", "bold red")
 
