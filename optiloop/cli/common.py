@@ -13,8 +13,8 @@ from optiloop.errors import OptiloopError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-if not out.is_terminal:  # piped or captured: no narrow 80-column tables
-    out.width = max(out.width, 140)
+if not out.is_terminal:  # piped or captured: tables take their natural width, so no name is ever folded
+    out.width = max(out.width, 1000)
 
 
 @contextmanager

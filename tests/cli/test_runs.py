@@ -34,9 +34,10 @@ def test_runs_lists_newest_first_as_a_table_and_as_json(tmp_path: Path) -> None:
 
 def test_show_prints_each_attempt_with_its_verdict_and_reason(tmp_path: Path) -> None:
     repo = repo_with_runs(tmp_path)
-    done = optiloop("show", "last", "--path", str(repo))
+    done = optiloop("show", "last", "--path", str(repo), env={"COLUMNS": "80"})  # CI's width when piped
     assert done.returncode == 0, done.stderr
     assert f"run {RUN_ID}: finished" in done.stdout
+    assert "pkg.core.slow_sum" in done.stdout and "pkg.shop.Shop.total" in done.stdout  # names are never folded
     for text in ("3.20x", "2.90-3.50 (99.06%)", "slower", "did not apply", "tests failed", "no python block",
                  "total: the branch is faster than its base: 4.10x"):
         assert text in done.stdout
