@@ -115,7 +115,8 @@ def test_runs_show_and_report_on_the_real_run(real_run: RealRun, tmp_path: Path)
     assert f"run {real_run.dir.name}: finished" in shown.stdout
     recorded = real_run.of("attempt")
     assert f"{len(real_run.accepted)} of {len(recorded)} attempt(s) accepted" in shown.stdout
-    assert all(e["attempt"]["candidate"]["target"]["hotspot"]["qualname"] in shown.stdout for e in recorded), shown.stdout
+    names = [e["attempt"]["candidate"]["target"]["hotspot"]["qualname"] for e in recorded]
+    assert all(name in shown.stdout for name in names), shown.stdout
     out = tmp_path / "r.json"
     written = optiloop("report", real_run.dir.name, "--path", str(real_run.repo), "--format", "json",
                        "--output", str(out))
