@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -55,9 +55,9 @@ def bench_json(r: BenchResult) -> dict[str, object]:
 
 def bench_command(
     path: Annotated[Path, typer.Argument(help="The project directory the workload runs in.")] = Path("."),
-    workload: Annotated[str | None, typer.Option(help="Shell command to time (default: from pyproject).")] = None,
+    workload: Annotated[Optional[str], typer.Option(help="Shell command to time (default: from pyproject).")] = None,
     runs: Annotated[int, typer.Option(min=2, max=1000, help="Timed runs, each in a fresh process.")] = 10,
-    timeout: Annotated[float | None, typer.Option(help="Seconds one run may take.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Time the workload: mean ± stdev over fresh processes, after a warm-up run."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -40,11 +40,11 @@ def compare_command(
     ref_a: Annotated[str, typer.Argument(help="The reference: a commit, branch or tag.")],
     ref_b: Annotated[str, typer.Argument(help="The ref measured against REF_A (speedup > 1: REF_B is faster).")],
     path: Annotated[Path, typer.Option(help="The project: the repository or a directory inside it.")] = Path("."),
-    workload: Annotated[str | None, typer.Option(help="Shell command to time (default: from pyproject).")] = None,
-    rounds: Annotated[int | None, typer.Option(help="Rounds at the first look (up to 4x if unclear).")] = None,
+    workload: Annotated[Optional[str], typer.Option(help="Shell command to time (default: from pyproject).")] = None,
+    rounds: Annotated[Optional[int], typer.Option(help="Rounds at the first look (up to 4x if unclear).")] = None,
     min_speedup: Annotated[float, typer.Option(help="Speedup REF_B must reach to count as faster.")] = 1.0,
-    measure_budget: Annotated[float | None, typer.Option(help="Seconds the measurement may take.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds one run may take.")] = None,
+    measure_budget: Annotated[Optional[float], typer.Option(help="Seconds the measurement may take.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Measure the workload at two git refs, interleaved, and print the speedup with its interval."""

@@ -7,7 +7,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -36,9 +36,9 @@ def copy_example(name: str, parent: Path) -> Path:
 
 def demo(
     example: Annotated[str, typer.Option(help="Which example project to optimize.")] = DEFAULT_EXAMPLE,
-    max_iterations: Annotated[int | None, typer.Option(help="Most candidates to try.")] = None,
-    rounds: Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
-    directory: Annotated[Path | None, typer.Option(help="Where to put the demo repository.")] = None,
+    max_iterations: Annotated[Optional[int], typer.Option(help="Most candidates to try.")] = None,
+    rounds: Annotated[Optional[int], typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
+    directory: Annotated[Optional[Path], typer.Option(help="Where to put the demo repository.")] = None,
 ) -> None:
     """Copy an example into a new git repository and speed it up with the offline builtin model."""
     with errors_to_exit():

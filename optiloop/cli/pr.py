@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -84,14 +84,15 @@ def _suggestion_body(number: int, report: str) -> str:
 
 def pr_command(
     path: ProjectPath = Path("."),
-    base: Annotated[str | None, typer.Option(help="The PR's base ref (default: from the GitHub event).")] = None,
-    head: Annotated[str | None, typer.Option(help="The PR's head ref; must be checked out (default: HEAD).")] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")] = None,
-    pr: Annotated[int | None, typer.Option("--pr", help="The pull request's number (default: from the event).")] = None,
+    base: Annotated[Optional[str], typer.Option(help="The PR's base ref (default: from the GitHub event).")] = None,
+    head: Annotated[Optional[str], typer.Option(help="The PR's head ref; must be checked out (default: HEAD).")] = None,
+    repo: Annotated[Optional[str], typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY).")] = None,
+    pr: Annotated[Optional[int], typer.Option(
+        "--pr", help="The pull request's number (default: from the event).")] = None,
     push: Annotated[bool, typer.Option(help="Push accepted commits and open one PR into the PR's branch.")] = False,
     remote: Annotated[str, typer.Option(help="The git remote --push pushes to.")] = "origin",
     comment_when_empty: Annotated[bool, typer.Option(help="Comment even when nothing was found.")] = False,
-    fail_on_regression: Annotated[float | None, typer.Option(
+    fail_on_regression: Annotated[Optional[float], typer.Option(
         help="Exit 1 when the head is slower than the base by more than this (0.05 = 5%).")] = None,
     regression_check: Annotated[bool, typer.Option(
         "--regression-check/--no-regression-check", help="Measure the head against the base.")] = True,

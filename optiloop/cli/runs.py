@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -115,7 +115,7 @@ def report(
     path: Annotated[Path, typer.Option(help="The repository the run belongs to.")] = Path("."),
     fmt: Annotated[str, typer.Option("--format", help="md (for a PR comment), html (one file) or json (for CI).")]
     = "md",
-    output: Annotated[Path | None, typer.Option(help="Write the report to this file instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Write the report to this file instead of stdout.")] = None,
 ) -> None:
     """Print (or write) one run's report as Markdown, self-contained HTML, or JSON."""
     with errors_to_exit():

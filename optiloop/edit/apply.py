@@ -99,7 +99,7 @@ def _place_helpers(body: list[cst.BaseStatement], top: int, helpers: list[cst.Ba
     own = _leading(helpers[0])
     helpers[0] = helpers[0].with_changes(leading_lines=_blank_lines(blanks) + own[_blank_count(own) :])
     if blanks == 0:
-        gap = 2 if isinstance(anchor, cst.FunctionDef | cst.ClassDef) else 1
+        gap = 2 if isinstance(anchor, (cst.FunctionDef, cst.ClassDef)) else 1
         body[top] = anchor.with_changes(leading_lines=_blank_lines(gap) + _leading(anchor))
     body[top:top] = helpers
 

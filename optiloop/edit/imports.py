@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Union
 
 import libcst as cst
 
@@ -12,7 +13,11 @@ from optiloop.edit.locate import nested_blocks
 from optiloop.edit.normal import is_docstring
 from optiloop.types import Rejected
 
-ImportStmt = ast.Import | ast.ImportFrom
+ImportStmt = Union[ast.Import, ast.ImportFrom]  # evaluated at import: no `|` on 3.9
+# nodes that bind ``.name`` / ``.rest``; ast has the match-pattern classes from 3.10 on only
+_NAMED: tuple[type[ast.AST], ...] = (ast.ExceptHandler,) + tuple(
+    getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+_REST: tuple[type[ast.AST], ...] = tuple(getattr(ast, name) for name in ("MatchMapping",) if hasattr(ast, name))
 
 _SCOPES = (
     ast.FunctionDef,
@@ -66,10 +71,10 @@ def _stored(node: ast.AST) -> Iterator[str]:
             continue
         if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
             yield current.id
-        elif isinstance(current, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and current.name:
-            yield current.name
-        elif isinstance(current, ast.MatchMapping) and current.rest:
-            yield current.rest
+        elif isinstance(current, _NAMED) and getattr(current, "name", None):
+            yield current.name  # type: ignore[attr-defined]
+        elif isinstance(current, _REST) and getattr(current, "rest", None):
+            yield current.rest  # type: ignore[attr-defined]
         stack.extend(ast.iter_child_nodes(current))
 
 
@@ -88,9 +93,9 @@ def module_bindings(body: list[ast.stmt]) -> dict[str, list[Binding]]:
 
     def visit(stmts: list[ast.stmt]) -> None:
         for stmt in stmts:
-            if isinstance(stmt, ast.Import | ast.ImportFrom):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 found = import_bindings(stmt)
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 found = [Binding(stmt.name, stmt.lineno)]
             else:
                 found = [
@@ -151,13 +156,13 @@ def needed_imports(
 
 def _is_import_block(stmt: ast.stmt) -> bool:
     """An import, or an ``if``/``try`` block of imports (with assignments or ``pass`` as fallbacks)."""
-    if isinstance(stmt, ast.Import | ast.ImportFrom):
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return True
-    if not isinstance(stmt, ast.If | ast.Try):
+    if not isinstance(stmt, (ast.If, ast.Try)):
         return False
     inner = [n for n in ast.walk(stmt) if isinstance(n, ast.stmt) and n is not stmt]
     allowed = (ast.Import, ast.ImportFrom, ast.Pass, ast.Assign, ast.AnnAssign, ast.Raise, ast.If, ast.Try)
-    return any(isinstance(n, ast.Import | ast.ImportFrom) for n in inner) and all(
+    return any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in inner) and all(
         isinstance(n, allowed) for n in inner
     )
 

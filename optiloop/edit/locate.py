@@ -10,16 +10,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, Union
 
 import libcst as cst
 
 from optiloop.edit.normal import dump
 from optiloop.types import Rejected
 
-Kind: TypeAlias = Literal["function", "method", "class"]
-AstDef: TypeAlias = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-CstDef: TypeAlias = cst.FunctionDef | cst.ClassDef
+# type aliases, evaluated at import: no typing.TypeAlias and no `|` on 3.9
+Kind = Literal["function", "method", "class"]
+AstDef = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
+CstDef = Union[cst.FunctionDef, cst.ClassDef]
 
 _AST_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 

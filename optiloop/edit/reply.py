@@ -85,16 +85,16 @@ class _Reader:
     def statement(self, stmt: cst.BaseStatement) -> list[ImportStmt] | Helper | Rejected:
         """An import line, a helper, or why the statement is refused."""
         line = self.line(stmt)
-        if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             return Helper(line, stmt, self.tree(stmt))
         if not isinstance(stmt, cst.SimpleStatementLine):
             return self.refuse(stmt, _COMPOUND_KINDS.get(type(stmt).__name__, "a compound statement"))
         for small in stmt.body:
-            if not isinstance(small, cst.Import | cst.ImportFrom | cst.Assign | cst.AnnAssign):
+            if not isinstance(small, (cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign)):
                 kind = type(small).__name__
                 return self.refuse(stmt, _SMALL_KINDS.get(kind, f"a `{kind.lower()}` statement"))
         tree = self.tree(stmt)
-        imports = [s for s in tree if isinstance(s, ast.Import | ast.ImportFrom)]
+        imports = [s for s in tree if isinstance(s, (ast.Import, ast.ImportFrom))]
         if imports and len(imports) < len(tree):
             return Rejected(f"line {line}: put imports and helpers on separate lines")
         for imp in imports:
@@ -144,19 +144,19 @@ class _Reader:
                     label = _name(member) or self.snippet(member)
                     members.append(Member(self.line(member), depth, label, self.tree(member)))
             found = body[index]
-            assert isinstance(found, cst.FunctionDef | cst.ClassDef)
+            assert isinstance(found, (cst.FunctionDef, cst.ClassDef))
             node, depth = found, depth + 1
         return node, members
 
 
 def _name(stmt: cst.BaseStatement) -> str | None:
-    return stmt.name.value if isinstance(stmt, cst.FunctionDef | cst.ClassDef) else None
+    return stmt.name.value if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) else None
 
 
 def _binds_names(target: ast.expr) -> bool:
     if isinstance(target, ast.Starred):
         return _binds_names(target.value)
-    if isinstance(target, ast.Tuple | ast.List):
+    if isinstance(target, (ast.Tuple, ast.List)):
         return all(_binds_names(t) for t in target.elts)
     return isinstance(target, ast.Name)
 
@@ -171,7 +171,7 @@ def _stands_for_omitted(stmt: cst.BaseStatement) -> bool:
 
 def _is_target_form(stmt: cst.BaseStatement, parts: list[str]) -> bool:
     """The target itself, or a class named after one of its enclosing classes."""
-    return isinstance(stmt, cst.FunctionDef | cst.ClassDef) and (
+    return isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and (
         stmt.name.value == parts[-1] or (isinstance(stmt, cst.ClassDef) and stmt.name.value in parts[:-1])
     )
 
@@ -209,7 +209,7 @@ def read_reply(source: str, qualname: str) -> Reply | Rejected:
     if not forms:
         return Rejected(f"the reply does not define `{parts[-1]}`")
     wrapped = module.body[forms[-1]]
-    assert isinstance(wrapped, cst.FunctionDef | cst.ClassDef)
+    assert isinstance(wrapped, (cst.FunctionDef, cst.ClassDef))
     unwrapped = reader.unwrap(wrapped, parts)
     if isinstance(unwrapped, Rejected):
         return unwrapped

@@ -99,7 +99,9 @@ def t_interval(baseline: Sequence[float], candidate: Sequence[float], level: flo
 
     Exact for normal log ratios at any number of rounds, where the bootstrap is too narrow with
     few rounds (3 rounds: about 14% per tail instead of 2.5%)."""
-    logs = [math.log(b / c) for b, c in zip(baseline, candidate, strict=True)]
+    if len(baseline) != len(candidate):
+        raise ValueError(f"paired rounds differ in number: {len(baseline)} and {len(candidate)}")
+    logs = [math.log(b / c) for b, c in zip(baseline, candidate)]
     n = len(logs)
     if n < 2:
         return 0.0, math.inf
@@ -242,7 +244,9 @@ def noise_of(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> Noi
     point = median(a) / median(b)
     if n < 2:
         return Noise(point, 0.0, math.inf, n)
-    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
+    if len(b) != n:
+        raise ValueError(f"paired rounds differ in number: {n} and {len(b)}")
+    logs = [math.log(x / y) for x, y in zip(a, b)]
     center = median(logs)
     spread = 1.4826 * median(abs(v - center) for v in logs)
     half = t_quantile((1.0 - level) / 2.0, n - 1) * spread / math.sqrt(n)

@@ -103,7 +103,7 @@ def _diff(expected: Any, got: Any, path: str, depth: int, seen: set[tuple[int, i
         return special
     seen = seen | {pair}
     if isinstance(expected, (list, tuple)):
-        for i, (a, b) in enumerate(zip(expected, got, strict=False)):
+        for i, (a, b) in enumerate(zip(expected, got)):
             found = _diff(a, b, f"{path}[{i}]", depth + 1, seen)
             if found:
                 return found

@@ -169,7 +169,7 @@ class Replay:
 
     def mutation_difference(self, expected: tuple[Any, ...], got: tuple[Any, ...], bound: bool,
                             exp_kwargs: dict[str, Any], got_kwargs: dict[str, Any]) -> str | None:
-        for i, (a, b) in enumerate(zip(expected, got, strict=False)):
+        for i, (a, b) in enumerate(zip(expected, got)):
             label = ("self" if not isinstance(a, type) else "cls") if bound and i == 0 else f"argument {i + 1}"
             found = self.cmp.difference(a, b, label)
             if found:
