@@ -26,6 +26,7 @@ class Limits:
     time_budget: float | None = None  # seconds from the start of the run
     candidates: int = 1  # candidates asked of the model per call
     max_failures: int = 3  # consecutive failed candidates after which a target is dropped
+    min_speedup: float = 1.0  # below this Amdahl bound of the profile, no rewrite is worth asking for
 
 
 class Budget:

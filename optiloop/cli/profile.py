@@ -9,12 +9,13 @@ file if one is given. What the workload itself writes is up to the workload.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import statistics
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -28,6 +29,7 @@ from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import InPlace, PySpyProfiler
+from optiloop.profiling.addressable import bound, footer, unreachable
 from optiloop.profiling.collapsed import Resolver, own_time, parse_raw
 from optiloop.targets import FindTargets, estimate_tokens, hottest_line, prompt_material
 from optiloop.types import Hotspot, Profile, Target, Workload
@@ -88,10 +90,10 @@ def _sizes(targets: list[Target]) -> dict[str, Any]:
 
 def profile(
     path: Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")] = Path("."),
-    workload: Annotated[str | None, typer.Option(help="Shell command that exercises the code.")] = None,
-    rate: Annotated[int | None, typer.Option(help="Samples per second (10-5000).")] = None,
+    workload: Annotated[Optional[str], typer.Option(help="Shell command that exercises the code.")] = None,
+    rate: Annotated[Optional[int], typer.Option(help="Samples per second (10-5000).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the hotspots as JSON.")] = False,
-    output: Annotated[Path | None, typer.Option(help="Also write the speedscope JSON to this file.")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="Also write the speedscope JSON to this file.")] = None,
     targets: Annotated[bool, typer.Option(
         help="Also build each hot definition's prompt context (runs the tests once); report its size.")] = False,
 ) -> None:
@@ -132,6 +134,10 @@ def profile(
             "samples": result.samples, "profiler": "fallback" if profiler.fallback else "py-spy",
             "notes": profiler.notes, "cutoff": profiler.min_frac, "raw": str(result.raw_path),
             "speedscope": str(output or speedscope), "hotspots": rows,
+            "breakdown": {c: round(share, 4) for c, share in result.breakdown},
+            "addressable": round(result.addressable, 4),
+            "bound": None if math.isinf(bound(result)) else round(bound(result), 4),
+            "unreachable": unreachable(result, settings.min_speedup),
         }  # fmt: skip
         if targets:
             finder = FindTargets(root, project, scope.contains, settings.tests, env, artifact, settings.timeout)
@@ -142,6 +148,11 @@ def profile(
         out.print(_table(rows, result.samples))
         say(f"self % = the definition's own lines plus the library and builtin code it calls directly; "
             f"definitions under {profiler.min_frac:.0%} are not shown.")
+        note = footer(result)
+        if note is not None:
+            say(note)
+        if report["unreachable"]:
+            say(f"{report['unreachable']}.")
         if "prompt" in report:
             med = report["prompt"]["median"]
             say(f"prompt context (tokens ~ chars/4): median {med['context_tokens']:g} per target, "

@@ -6,10 +6,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from optiloop import proc
 from optiloop.errors import RunFailure
 from optiloop.profiling import fallback
+from optiloop.profiling.addressable import addressable_share, breakdown
 from optiloop.profiling.collapsed import Resolver, Stack, format_raw, parse_raw, ranked
-from optiloop.profiling.pyspy import PySpyUnavailable, record
+from optiloop.profiling.pyspy import NativeUnsupported, PySpyUnavailable, record
 from optiloop.profiling.speedscope import write_speedscope
 from optiloop.types import Profile, Workload
 from optiloop.workspace import Side
@@ -18,6 +20,8 @@ MAX_FAILURES = 3
 TOO_BRIEF = "No python processes found"
 FALLBACK_NOTE = ("py-spy is unavailable ({why}); profiling with cProfile and a stack sampler inside the "
                  "workload's interpreter instead")
+NATIVE_NOTE = ("py-spy cannot record native frames here ({why}); time in C extensions called directly from the "
+               "project's code counts as the project's")
 
 
 class Profiler(Protocol):
@@ -27,7 +31,7 @@ class Profiler(Protocol):
 class Tree(Protocol):
     """Where the workload runs (a ``Workspace``, or ``InPlace`` for the user's checkout)."""
 
-    env: dict[str, str]
+    def env_for(self, side: Side) -> dict[str, str]: ...
 
     def tree_dir(self, side: Side) -> Path: ...
 
@@ -48,6 +52,9 @@ class InPlace:
     def project_dir(self, side: Side) -> Path:
         return self.root / self.subdir if self.subdir else self.root
 
+    def env_for(self, side: Side) -> dict[str, str]:
+        return proc.project_env(self.env, self.project_dir(side))
+
 
 class PySpyProfiler:
     """py-spy record of the workload in a worktree, attributed to in-scope definitions.
@@ -57,8 +64,9 @@ class PySpyProfiler:
     so a failed recording is retried a few times. When py-spy is missing or may not attach, or keeps
     failing, the profile is taken by the fallback sampler (``fallback.sample``) from then on, plus
     one cProfile run per profile for exact call counts (``profiles/<label>-cprofile/<pid>.prof``);
-    ``notes`` says so once. Each profile leaves ``profiles/<label>.txt`` (merged raw stacks) and
-    ``profiles/<label>.speedscope.json`` in the run record.
+    ``notes`` says so once. py-spy records with ``--native`` where it can, so that time in C extensions
+    shows as such (``addressable``); where it cannot, without, and ``notes`` says so. Each profile leaves
+    ``profiles/<label>.txt`` (merged raw stacks) and ``profiles/<label>.speedscope.json`` in the run record.
     """
 
     def __init__(
@@ -73,6 +81,7 @@ class PySpyProfiler:
         min_samples: int = 400,
         max_runs: int = 8,
         on_note: Callable[[str], None] | None = None,
+        native: bool = True,
     ) -> None:
         self.ws = workspace
         self.workload = workload
@@ -86,20 +95,31 @@ class PySpyProfiler:
         self.on_note = on_note
         self.notes: list[str] = []
         self.fallback = False
+        self.native = native
+
+    def _note(self, note: str) -> None:
+        self.notes.append(note)
+        if self.on_note is not None:
+            self.on_note(note)
 
     def _fall_back(self, why: str) -> None:
         if not self.fallback:
             self.fallback = True
-            note = FALLBACK_NOTE.format(why=why)
-            self.notes.append(note)
-            if self.on_note is not None:
-                self.on_note(note)
+            self._note(FALLBACK_NOTE.format(why=why))
+
+    def _record(self, cwd: Path, env: dict[str, str], raw: Path) -> None:
+        try:
+            record(self.workload.cmd, cwd, env, raw, self.rate, self.timeout, self.native)
+        except NativeUnsupported as exc:
+            self.native = False
+            self._note(NATIVE_NOTE.format(why=exc.message))
+            record(self.workload.cmd, cwd, env, raw, self.rate, self.timeout)
 
     def _record_once(self, cwd: Path, env: dict[str, str], raw: Path) -> list[tuple[Stack, int]] | None:
         """One recording; None when the process ended before py-spy found it (no samples)."""
         if not self.fallback:
             try:
-                record(self.workload.cmd, cwd, env, raw, self.rate, self.timeout)
+                self._record(cwd, env, raw)
                 return parse_raw(raw.read_text(encoding="utf-8", errors="replace"))
             except PySpyUnavailable as exc:
                 self._fall_back(exc.message)
@@ -112,7 +132,7 @@ class PySpyProfiler:
     def stacks(self, label: str, side: Side = "baseline") -> list[tuple[Stack, int]]:
         """Recordings of the workload until enough samples, merged into ``profiles/<label>.txt``."""
         cwd = self.ws.project_dir(side) / self.workload.cwd
-        env = {**self.ws.env, **dict(self.workload.env)}
+        env = {**self.ws.env_for(side), **dict(self.workload.env)}
         stacks: list[tuple[Stack, int]] = []
         failures: list[str] = []
         runs = 0
@@ -139,5 +159,7 @@ class PySpyProfiler:
 
     def profile(self, label: str, side: Side = "baseline") -> Profile:
         stacks = self.stacks(label, side)
-        hot, total = ranked(stacks, Resolver(self.ws.tree_dir(side), self.in_scope), self.min_frac)
-        return Profile(hot, total, self.artifacts(f"profiles/{label}.txt"))
+        resolve = Resolver(self.ws.tree_dir(side), self.in_scope)
+        hot, total = ranked(stacks, resolve, self.min_frac)
+        shares = breakdown(stacks, resolve)
+        return Profile(hot, total, self.artifacts(f"profiles/{label}.txt"), shares, addressable_share(shares))

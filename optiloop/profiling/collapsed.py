@@ -13,6 +13,9 @@ from optiloop.edit import DefSpan, definition_spans, enclosing_definition
 from optiloop.types import Hotspot
 
 _FRAME = re.compile(r"^(?P<name>.*) \((?P<file>.*):(?P<line>\d+)\)$")
+_NATIVE_FRAME = re.compile(r"^(?P<name>.*) \((?P<file>[^()]*)\)$")  # py-spy --native: ``free (/lib/libc.so.6)``
+_NATIVE_FILE = re.compile(r"(?:^\?$|\.(?:c|h|cc|cpp|cxx|hh|hpp|hxx|rs|pyx|pxd|pxi|f|f90|zig|m|mm|s|asm)$"
+                          r"|\.(?:so|pyd|dll|dylib)(?:\.[\w.]*)?$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,12 +24,23 @@ class Frame:
     file: str
     line: int
 
+    @property
+    def native(self) -> bool:
+        """A frame of compiled code (py-spy ``--native``: a C/Cython/Rust function, a shared library or a
+        bare address, or any line-less frame of an executable), not of a Python file."""
+        if self.name.startswith("0x") or _NATIVE_FILE.search(self.file) is not None:
+            return True
+        return self.line == 0 and not self.file.endswith((".py", ".pyw")) and not self.file.startswith("<")
+
 
 Stack = tuple[Frame, ...]
 
 
 def parse_raw(text: str) -> list[tuple[Stack, int]]:
-    """Each line is ``frame;frame;... count``, outermost first; ``process ...`` frames are dropped."""
+    """Each line is ``frame;frame;... count``, outermost first; ``process ...`` frames are dropped.
+
+    Native frames (``--native``) may come without a line (``free (/lib/libc.so.6)``): their line is 0.
+    """
     stacks: list[tuple[Stack, int]] = []
     for line in text.splitlines():
         body, _, count = line.rpartition(" ")
@@ -37,6 +51,8 @@ def parse_raw(text: str) -> list[tuple[Stack, int]]:
             match = _FRAME.match(part)
             if match:
                 frames.append(Frame(match["name"], match["file"], int(match["line"])))
+            elif not part.startswith("process ") and (match := _NATIVE_FRAME.match(part)):
+                frames.append(Frame(match["name"], match["file"], 0))
         stacks.append((tuple(frames), int(count)))
     return stacks
 
@@ -55,13 +71,15 @@ class Resolver:
         self.tree = os.path.realpath(tree)
         self.in_scope = in_scope
         self._spans: dict[str, tuple[DefSpan, ...] | None] = {}
+        self._relative: dict[str, str | None] = {}
 
     def relative(self, file: str) -> str | None:
         """``file`` relative to the tree (POSIX), or None when it lies outside it."""
-        real = os.path.realpath(file)
-        if not real.startswith(self.tree + os.sep):
-            return None
-        return Path(real).relative_to(self.tree).as_posix()
+        if file not in self._relative:
+            real = os.path.realpath(file)  # ``<frozen abc>``, ``?`` (a native frame without symbols): no file
+            inside = real.startswith(self.tree + os.sep) and not file.startswith("<") and file != "?"
+            self._relative[file] = Path(real).relative_to(self.tree).as_posix() if inside else None
+        return self._relative[file]
 
     def __call__(self, file: str, line: int) -> tuple[str, DefSpan] | None:
         rel = self.relative(file)

@@ -21,6 +21,10 @@ class PySpyUnavailable(RunFailure):
     """py-spy is missing, or may not attach to processes here (ptrace refused, as in many containers)."""
 
 
+class NativeUnsupported(RunFailure):
+    """py-spy cannot unwind native stacks (``--native``) on this platform or for this process."""
+
+
 def pyspy_binary(environ: Mapping[str, str] | None = None) -> str:
     """``$OPTILOOP_PYSPY`` if set; else py-spy installed beside this interpreter, else on PATH."""
     env = os.environ if environ is None else environ
@@ -40,16 +44,19 @@ def pyspy_binary(environ: Mapping[str, str] | None = None) -> str:
     return found
 
 
-def record(cmd: str, cwd: Path, env: Mapping[str, str], out: Path, rate: int, timeout: float) -> None:
-    """Sample ``cmd`` and its child processes into ``out`` (collapsed stacks, full file names).
+def record(cmd: str, cwd: Path, env: Mapping[str, str], out: Path, rate: int, timeout: float,
+           native: bool = False) -> None:
+    """Sample ``cmd`` and its child processes into ``out`` (collapsed stacks, full file names); with
+    ``native``, C/C++/Rust frames below the Python ones too (py-spy ``--native``).
 
-    Raises ``PySpyUnavailable`` when py-spy is missing or may not attach, ``RunFailure`` otherwise.
+    Raises ``PySpyUnavailable`` when py-spy is missing or may not attach, ``NativeUnsupported`` when it
+    refuses ``--native``, ``RunFailure`` otherwise.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     argv = [
         pyspy_binary(), "record", "--rate", str(rate), "--format", "raw", "--full-filenames",
-        "--subprocesses", "--output", str(out), "--", *proc.shell_argv(cmd),
+        "--subprocesses", *(["--native"] if native else []), "--output", str(out), "--", *proc.shell_argv(cmd),
     ]  # fmt: skip
     try:
         done = proc.run(argv, cwd, env, timeout)
@@ -62,4 +69,6 @@ def record(cmd: str, cwd: Path, env: Mapping[str, str], out: Path, rate: int, ti
         message = f"py-spy could not profile the workload (exit {done.returncode}): {error}"
         if any(word in done.stderr.lower() for word in _REFUSED):
             raise PySpyUnavailable(message)
+        if native and "native" in done.stderr.lower():
+            raise NativeUnsupported(message)
         raise RunFailure(message)

@@ -10,19 +10,23 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from optiloop.profiling.addressable import footer
 from optiloop.session.commands import COMMANDS
 from optiloop.targets import dotted_name
-from optiloop.types import Applied, Attempt, Target
+from optiloop.types import Applied, Attempt, Profile, Target
 
 
 def target_name(target: Target) -> str:
     return dotted_name(target.path, target.qualname)
 
 
-def hotspot_table(targets: Sequence[Target], attempts: Sequence[Attempt], label: str) -> Table:
-    """Ranked targets: the number to ``pick``, share of samples, and what was tried on each so far."""
+def hotspot_table(targets: Sequence[Target], attempts: Sequence[Attempt], label: str,
+                  profile: Profile | None = None) -> Table:
+    """Ranked targets: the number to ``pick``, share of samples, and what was tried on each so far; under it,
+    the time ``profile`` shows outside the project's own code (never targeted) and the bound that leaves."""
     table = Table(title=f"hot definitions ({label}): self = own share of the samples, total = with callees",
-                  title_justify="left")
+                  title_justify="left", caption=footer(profile) if profile is not None else None,
+                  caption_justify="left")
     for col in ("#", "self", "total"):
         table.add_column(col, justify="right")
     table.add_column("target", overflow="fold")
