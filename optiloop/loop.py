@@ -1,9 +1,9 @@
 """The loop: profile, pick a target, ask the model, apply, verify, measure, commit, re-profile.
 
-``Loop.step()`` takes one candidate as far as it goes and returns its ``Attempt``; the PR bot and the
-interactive session drive the loop through it (a session names the target and decides, after the
-verdict, whether a measured speedup is committed). ``run()`` is steps until a budget is spent or
-nothing is left to try; ``restore()`` takes back the attempts of a resumed run.
+``Loop.step()`` takes one candidate as far as it goes and returns its ``Attempt``; the PR bot and the interactive
+session drive the loop through it (a session names the target and decides, after the verdict, whether a measured
+speedup is committed). ``run()`` is steps until a budget is spent or nothing is left to try; ``restore()`` takes
+back the attempts of a resumed run. Only a measured speedup gets the full test suite (``confirm``).
 
 Each model call asks for ``--candidates`` candidates; duplicates (same normalised code) never run. A
 failed candidate goes back to the model as a repair request, the best verified one as a refinement
@@ -21,6 +21,7 @@ from optiloop.edit import normalized
 from optiloop.followup import Followups
 from optiloop.measure import amdahl
 from optiloop.models import Feedback, Request
+from optiloop.profiling.addressable import unreachable
 from optiloop.report.commit import commit_message
 from optiloop.stages import Decide, Place, Recorder, Stages
 from optiloop.types import Applied, Attempt, Candidate, Measurement, Profile, RunSummary, Target, Usage
@@ -40,6 +41,7 @@ class Loop:
         self.baseline: Measurement | None = None
         self.profile: Profile | None = None
         self.stop_reason = ""
+        self._unreachable: str | None = None  # the profile's Amdahl bound is below --min-speedup: why
         self._targets: list[Target] = []
         self._pending: list[Candidate] = []
         self._seen: set[tuple[str, str]] = set()
@@ -73,8 +75,9 @@ class Loop:
         self.profile = self.s.profiler.profile(label)
         self._targets = self.s.find_targets(self.profile, self.s.place.read)
         self._pending = []
-        self.s.journal.event("profile", label=label, samples=self.profile.samples,
-                             hotspots=self.profile.hotspots)
+        self.s.journal.event("profile", label=label, samples=self.profile.samples, hotspots=self.profile.hotspots,
+                             breakdown=self.profile.breakdown, addressable=self.profile.addressable)
+        self._unreachable = unreachable(self.profile, self.limits.min_speedup)
         return self.profile
 
     def restore(self, attempts: list[Attempt]) -> None:
@@ -86,8 +89,8 @@ class Loop:
     def step(self, hint: str | None = None, target: Target | None = None,
              decide: Decide | None = None) -> Attempt | None:
         """Try the next candidate (of ``target`` when given). None when there is nothing left to try."""
-        self.stop_reason = ""
-        candidate = self._next_candidate(hint, target)
+        self.stop_reason = (self._unreachable or "") if target is None else ""  # a person's pick may still try
+        candidate = None if self.stop_reason else self._next_candidate(hint, target)
         if candidate is None:
             hot = self.profile is not None and self.profile.hotspots
             self.stop_reason = self.stop_reason or ("no more candidates for the hot targets" if hot
@@ -135,26 +138,26 @@ class Loop:
         return self._record(attempt)
 
     def _verify_and_measure(self, attempt: Attempt, edit: Applied, decide: Decide | None) -> Attempt:
-        files = {attempt.candidate.target.path: edit.new_module}
+        candidate, target = attempt.candidate, attempt.candidate.target
+        files = {target.path: edit.new_module}
         self.s.place.stage(files)
-        checks = self.s.verifier.verify(attempt.candidate)
-        if not all(c.passed for c in checks):
-            return Attempt(attempt.number, attempt.candidate, edit, checks)
-        target = attempt.candidate.target
+        attempt = replace(attempt, checks=self.s.verifier.verify(candidate))
+        if not all(c.passed for c in attempt.checks):
+            return attempt
         local = self.s.verifier.local_speedup
         predicted = amdahl(target.hotspot.total_frac, local) if local else None  # what the profile allows
         verdict = self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key)
-        if not verdict.accepted:
-            return Attempt(attempt.number, attempt.candidate, edit, checks, verdict)
-        declined = decide(Attempt(attempt.number, attempt.candidate, edit, checks, verdict)) if decide else ""
-        if declined:
-            return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, declined=declined)
-        message = commit_message(attempt.candidate, verdict, checks, self.s.model.name, self.run_id)
+        attempt = replace(attempt, verdict=verdict)
+        if verdict.accepted:  # the full suite, once per accepted candidate, before anyone decides or commits
+            attempt = replace(attempt, checks=(*attempt.checks, self.s.verifier.confirm(candidate)))
+        if not verdict.accepted or not attempt.checks[-1].passed:
+            return attempt
+        if decide is not None and (declined := decide(attempt)):
+            return replace(attempt, declined=declined)
+        message = commit_message(candidate, verdict, attempt.checks, self.s.model.name, self.run_id)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
-        self.s.journal.event("accepting", attempt=Attempt(attempt.number, attempt.candidate, edit, checks, verdict),
-                             message=message)
-        sha = self.s.place.commit(files, message)
-        return Attempt(attempt.number, attempt.candidate, edit, checks, verdict, sha)
+        self.s.journal.event("accepting", attempt=attempt, message=message)
+        return replace(attempt, commit=self.s.place.commit(files, message))
 
     def _record(self, attempt: Attempt, event: bool = True) -> Attempt:
         self.attempts.append(attempt)

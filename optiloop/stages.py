@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from optiloop import verify
 from optiloop.measure import Measurer
 from optiloop.models import Model
 from optiloop.profiling import Profiler
-from optiloop.types import Attempt, EditResult, Profile, Target
-from optiloop.verify import Verifier
+from optiloop.types import Attempt, Candidate, Check, EditResult, Profile, Target
 
 
 class Place(Protocol):
@@ -23,6 +23,15 @@ class Place(Protocol):
     def stage(self, files: dict[str, str]) -> None: ...
 
     def commit(self, files: dict[str, str], message: str) -> str: ...
+
+
+class Verifier(verify.Verifier, Protocol):
+    """The correctness gate (a ``Gate``): ``verify`` before measuring, ``confirm`` before committing."""
+
+    def confirm(self, candidate: Candidate) -> Check:
+        """The full test suite on the staged candidate once it has measured faster (a passed Check saying so
+        when ``verify`` already ran it); its detail gives the suite's wall time."""
+        ...
 
 
 class Recorder(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Union
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Profile:
     hotspots: tuple[Hotspot, ...]
     samples: int
     raw_path: Path | None = None
+    # (class, share of samples) by where each sample's innermost frame is (``profiling.addressable``)
+    breakdown: tuple[tuple[str, float], ...] = ()
+    addressable: float = 1.0  # share of samples in the project's own (in-scope) Python code
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Rejected:
     ok: Literal[False] = False
 
 
-EditResult = Applied | Rejected
+EditResult = Union[Applied, Rejected]  # evaluated at import: no `|` on 3.9
 
 
 @dataclass(frozen=True)

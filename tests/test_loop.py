@@ -63,10 +63,16 @@ class Verifier:
 
     def __init__(self, place: Files) -> None:
         self.place = place
+        self.confirmed: list[str] = []  # the candidates the full suite ran on
 
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         ok = "raise" not in self.place.staged.get("m.py", "")
         return (Check("tests", ok, "passed" if ok else "AssertionError"),)
+
+    def confirm(self, candidate: Candidate) -> Check:
+        self.confirmed.append(candidate.new_source)
+        ok = "# breaks the suite" not in self.place.staged.get("m.py", "")
+        return Check("full suite", ok, "`make test` passed in 1.0 s" if ok else "test_other failed")
 
 
 class Measurer:
@@ -136,6 +142,21 @@ def test_loop_commits_a_speedup_and_reprofiles() -> None:
     assert "Optiloop-Target: m.py::slow" in place.commits[0]
     assert profiler.labels == ["initial", "after-3"]
     assert summary.stop_reason == "no more candidates for the hot targets"
+
+
+def test_a_measured_speedup_that_fails_the_full_suite_is_not_committed() -> None:
+    loop, place, _, _ = make({"slow": ["def slow(xs):\n    return min(xs)  # breaks the suite\n",
+                                       "def slow(xs):\n    raise ValueError\n",
+                                       "def slow(xs):\n    return min(iter(xs))\n"]})
+    summary = loop.run()
+    broken, failing, good = summary.attempts[:3]
+    assert broken.verdict is not None and broken.verdict.accepted and not broken.accepted
+    assert broken.reason == "full suite failed: test_other failed" and broken.checks[-1].name == "full suite"
+    assert failing.verdict is None and good.accepted and len(place.commits) == 1
+    assert "min(iter(xs))" in place.files["m.py"]
+    assert "Check full suite: `make test` passed in 1.0 s" in place.commits[0]
+    # the full suite ran once per measured speedup, and never for a candidate that failed verify
+    assert loop.s.verifier.confirmed == [broken.candidate.new_source, good.candidate.new_source]  # type: ignore[attr-defined]
 
 
 def test_history_of_rejections_reaches_the_next_request() -> None:

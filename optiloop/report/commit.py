@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from optiloop.targets import dotted_name
@@ -11,6 +12,18 @@ from optiloop.verify.gate import WEAK_EVIDENCE
 
 def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+_TOOK = re.compile(r" passed in ([0-9.]+ m?s)\b")
+
+
+def checks_passed(checks: tuple[Check, ...]) -> str:
+    """The names of the passed checks, the test suites' with their wall time: ``..., full suite (41 s)``."""
+    names = []
+    for c in (c for c in checks if c.passed):
+        took = _TOOK.search(c.detail) if c.name in ("tests", "covering tests", "full suite") else None
+        names.append(f"{c.name} ({took.group(1)})" if took else c.name)
+    return ", ".join(names)
 
 
 def ratio(speedup: float) -> str:

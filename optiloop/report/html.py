@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from optiloop.report.chart import speedup_chart
+from optiloop.report.commit import checks_passed
 from optiloop.report.flame import flame_of
 from optiloop.report.markdown import predicted_text
 from optiloop.report.record import (
@@ -130,7 +131,7 @@ def _accepted_table(r: RunRecord) -> str:
         rows.append(
             f"<tr><td class=num>{a.number}</td><td><code>{e(target_name(a, r.subdir))}</code></td>"
             f"<td class=num><b>{fmt_ratio(v.speedup)}x</b></td><td class=num>{e(v.interval)} ({e(v.level_pct)})</td>"
-            f"<td class=num>{e(predicted_text(v))}</td><td>{e(', '.join(c.name for c in a.checks if c.passed))}</td>"
+            f"<td class=num>{e(predicted_text(v))}</td><td>{e(checks_passed(a.checks))}</td>"
             f"<td class=num>{'-' if replayed is None else replayed}</td><td>{e(a.candidate.origin)}</td>"
             f"<td class=num>{e(fmt_cost(a.candidate.usage.cost_usd))}</td>"
             f"<td><code>{e((a.commit or '')[:10])}</code></td></tr>")

@@ -7,7 +7,10 @@ and the rejected attempts counted in one line. Everything shown is read from the
 from __future__ import annotations
 
 import html
+import math
 
+from optiloop.profiling.addressable import LABELS, PROJECT, bound_of, pct
+from optiloop.report.commit import checks_passed
 from optiloop.report.record import (
     RunRecord,
     calls_replayed,
@@ -15,6 +18,7 @@ from optiloop.report.record import (
     fmt_cost,
     fmt_when,
     outcome_counts,
+    read_events,
     target_name,
 )
 from optiloop.types import Attempt, Verdict, fmt_ratio
@@ -66,7 +70,7 @@ def total_line(r: RunRecord) -> str:
 def _row(a: Attempt, r: RunRecord) -> str:
     v = a.verdict
     assert v is not None
-    checks = ", ".join(c.name for c in a.checks if c.passed)
+    checks = checks_passed(a.checks)
     replayed = calls_replayed(a)
     return "| " + " | ".join([
         str(a.number),
@@ -112,8 +116,27 @@ def header_line(r: RunRecord) -> str:
             f"model cost {fmt_cost(r.cost)}.")
 
 
+def bound_line(r: RunRecord) -> str | None:
+    """What the run's first profile allows (Amdahl: the time outside the project's own Python code stays),
+    from its ``profile`` event; None when it allows any speedup or the record predates the breakdown."""
+    events = read_events(r.dir / "events.jsonl") if (r.dir / "events.jsonl").is_file() else []
+    first = next((e for e in events if e["event"] == "profile" and "addressable" in e), None)
+    if first is None or not first.get("samples"):
+        return None
+    best = bound_of(float(first["addressable"]))
+    if math.isinf(best):
+        return None
+    shares = [(str(c), float(f)) for c, f in first.get("breakdown") or [] if c != PROJECT and c in LABELS]
+    rest = ", ".join(f"{LABELS[c]} {pct(f)}" for c, f in shares)
+    return (f"The profile allows at most {fmt_ratio(best)}x: only {pct(float(first['addressable']))} of the "
+            f"workload's time is in the project's own Python code{f' ({cell(rest)})' if rest else ''}.")
+
+
 def render_markdown(r: RunRecord) -> str:
     lines = ["### optiloop report", "", total_line(r), "", header_line(r), ""]
+    allows = bound_line(r)
+    if allows is not None:
+        lines += [allows, ""]
     if r.accepted:
         lines += [
             "| # | target | speedup | interval (level) | profile allows | checks passed | calls replayed | model "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from optiloop.report.commit import checks_passed
 from optiloop.targets import dotted_name
 from optiloop.types import Attempt, RunSummary, Verdict
 
@@ -51,7 +52,7 @@ def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: V
         v = a.verdict
         assert v is not None and a.commit is not None
         t = a.candidate.target
-        checks = ", ".join(c.name for c in a.checks if c.passed)
+        checks = checks_passed(a.checks)
         lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {v.speedup:.2f}x "
                      f"({v.level_pct} CI {v.interval}; checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())

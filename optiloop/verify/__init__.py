@@ -1,7 +1,8 @@
 """The correctness gate.
 
-``Gate`` is the full gate (parses → imports → replay of captured calls → covering tests → tests →
-workload output; see ``docs/verification.md``).
+``Gate`` is the full gate (parses → hack check → imports → replay of captured calls → covering tests (the
+full suite when there are none) → workload output → held-out calls; ``Gate.confirm`` runs the full
+suite once a candidate measured faster; see ``docs/verification.md``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The full correctness gate, cheapest check first.
 
 parses → hack check → imports → replay (and its side effects, and again under a second hash seed)
-→ covering tests → tests → workload output → held-out calls. Every check that runs user
+→ covering tests (or, without them, the full tests) → workload output → held-out calls; then, once the
+candidate has measured faster, ``confirm`` runs the full test suite (unless ``verify`` already did).
+Every test-suite run is bounded by ``test_timeout`` (``--test-timeout``). Every check that runs user
 code runs in a subprocess with a timeout and a memory limit (RLIMIT_AS), in an environment without
 the parent's secrets and with ``PYTHONHASHSEED`` fixed; tests also get ``random`` seeded through the
 ``hook/sitecustomize.py`` on their ``PYTHONPATH``. A candidate that hangs or allocates without bound
@@ -72,6 +74,7 @@ class Gate:
         replay_floor: float = 10.0,
         replay_factor: float = 20.0,
         side: Side = "candidate",
+        test_timeout: float | None = None,
     ) -> None:
         self.ws = workspace
         self.tests = tests
@@ -84,15 +87,18 @@ class Gate:
         self.replay_floor = replay_floor
         self.replay_factor = replay_factor
         self.side = side
+        self.test_timeout = test_timeout or timeout
         self.capturer = Capturer(workspace, workload, artifacts / "captures", replay_calls, timeout, memory_mb)
         self.seconds: dict[str, float] = {}
         self.local_speedup: float | None = None  # the original's replay time over the candidate's, last verify
         self._baseline_ok: dict[tuple[str, str], bool] = {}
         self._held: tuple[CallLog | None, list[int], list[int]] = (None, [], [])  # log, held-out, left out
+        self._full: tuple[Candidate, Check] | None = None  # the full suite's passed check, if verify ran it
 
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         self.seconds = {}
         self.local_speedup = None
+        self._full = None
         checks: list[Check] = []
         steps: tuple[tuple[str, Callable[[Candidate], list[Check]]], ...] = (
             ("parses", self._parses), ("hacks", self._hacks), ("replay", self._replay), ("tests", self._tests),
@@ -175,7 +181,8 @@ class Gate:
                 "captures": [str(log.path)] if log is not None and log.path is not None else [], **extra}
         (tmp / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
         done = proc.run([self._python(log), str(CHILD), str(tmp / "spec.json")],
-                        self.ws.project_dir(side) / self.workload.cwd, {**self.ws.env, "PYTHONHASHSEED": seed},
+                        self.ws.project_dir(side) / self.workload.cwd,
+                        {**self.ws.env_for(side), "PYTHONHASHSEED": seed},
                         budget, self.memory_mb)
         result: dict[str, Any] = {}
         if result_path.is_file():
@@ -300,26 +307,44 @@ class Gate:
     # -- tests ---------------------------------------------------------------------------------
 
     def _tests(self, candidate: Candidate) -> list[Check]:
-        checks: list[Check] = []
-        covering = getattr(target_tools, "covering_command", None)
+        """The covering tests when the runner can select them and they pass on the accepted tree; the full
+        suite then waits for ``confirm`` (after measuring). Otherwise the full suite runs here."""
         ids = candidate.target.covering_tests
-        if callable(covering) and ids:
-            cmd = covering(self.tests, ids)
-            if isinstance(cmd, str) and cmd:
-                check = self._run_tests("covering tests", cmd, f"{len(ids)} covering test(s) passed")
-                if not check.passed and not self._passes_on_baseline(cmd):
-                    check = Check("covering tests", True,
-                                  f"skipped: `{cmd}` fails on the baseline too, so the full tests decide")
-                checks.append(check)
-                if not check.passed:
-                    return checks
-        checks.append(self._run_tests("tests", self.tests, f"`{self.tests}` passed"))
-        return checks
+        cmd = target_tools.covering_command(self.tests, ids)
+        if cmd:
+            check = self._run_tests("covering tests", cmd, f"{len(ids)} covering test(s) passed")
+            if check.passed or self._passes_on_baseline(cmd):
+                return [check]
+            skipped = Check("covering tests", True, f"skipped: `{cmd}` fails on the baseline too, so the full "
+                                                    "tests decide")
+            return [skipped, self._full_suite(candidate)]
+        return [self._full_suite(candidate)]
+
+    def _full_suite(self, candidate: Candidate) -> Check:
+        check = self._run_tests("tests", self.tests, f"`{self.tests}` passed")
+        self._full = (candidate, check) if check.passed else None
+        return check
+
+    def confirm(self, candidate: Candidate) -> Check:
+        """The full test suite on the staged candidate, once it has measured faster; skipped (passed, saying
+        so) when ``verify`` already ran it for this candidate. The detail gives the suite's wall time."""
+        if self._full is not None and self._full[0] == candidate:
+            return Check("full suite", True, f"{self._full[1].detail} (run before measuring: no covering tests "
+                                             "could stand in for it)")
+        start = time.perf_counter()
+        check = self._run_tests("full suite", self.tests, f"`{self.tests}` passed")
+        self.seconds["full suite"] = time.perf_counter() - start
+        return check
 
     def _run_tests(self, name: str, cmd: str, success: str, side: Side | None = None) -> Check:
-        env = hook_env(self.ws.env, OPTILOOP_SEED="0")
-        done = proc.run(cmd, self.ws.project_dir(side or self.side), env, self.timeout, self.memory_mb)
-        return Check(name, True, success) if done.ok else Check(name, False, self._failure(done))
+        """One test-suite run, bounded by ``test_timeout``; a passed check's detail ends with its wall time."""
+        env = hook_env(self.ws.env_for(side or self.side), OPTILOOP_SEED="0")
+        done = proc.run(cmd, self.ws.project_dir(side or self.side), env, self.test_timeout, self.memory_mb)
+        if done.ok:
+            return Check(name, True, f"{success} in {_secs(done.seconds)}")
+        if done.timed_out:
+            return Check(name, False, f"the tests timed out after {_secs(self.test_timeout)} (--test-timeout)")
+        return Check(name, False, self._failure(done))
 
     def _passes_on_baseline(self, cmd: str) -> bool:
         """Whether a covering-tests command passes on the accepted tree (once per command and commit):
@@ -339,7 +364,8 @@ class Gate:
     # -- the workload's output -----------------------------------------------------------------
 
     def _workload(self, candidate: Candidate) -> list[Check]:
-        run = proc.run(self.workload.cmd, self.ws.project_dir(self.side) / self.workload.cwd, self.ws.env,
+        run = proc.run(self.workload.cmd, self.ws.project_dir(self.side) / self.workload.cwd,
+                       self.ws.env_for(self.side),
                        self.timeout, self.memory_mb)
         if not run.ok:
             return [Check("workload", False, self._failure(run))]
