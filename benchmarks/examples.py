@@ -48,6 +48,9 @@ class Checkouts:
         handle.git.worktree("add", "--detach", "-q", str(self.dirs["baseline"]), base)
         handle.git.worktree("add", "--detach", "-q", str(self.dirs["candidate"]), head)
 
+    def env_for(self, side: str) -> dict[str, str]:
+        return self.env
+
     def project_dir(self, side: str) -> Path:
         return self.dirs[side]
 

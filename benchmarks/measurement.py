@@ -109,6 +109,9 @@ class Trees:
             d.mkdir(parents=True)
             (d / "work.py").write_text(WORK)
 
+    def env_for(self, side: str) -> dict[str, str]:
+        return self.env
+
     def project_dir(self, side: str) -> Path:
         return self.dirs[side]
 

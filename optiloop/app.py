@@ -21,6 +21,7 @@ from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
+from optiloop.layout import ImportProbe, python_env, resolve_python, top_level_names
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.measure import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
@@ -80,27 +81,45 @@ def _check_syntax(ws: Workspace, scope: Scope) -> None:
                            "fix it, or add the file to exclude under [tool.optiloop]") from None
 
 
-def _check_baseline(ws: Workspace, tests: str, workload: Workload, timeout: float) -> str | None:
-    """Tests and workload must pass before any change; returns the workload's stdout if stable."""
-    done = ws.run(tests, "baseline", timeout)
+def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
+                    notes: list[str]) -> str | None:
+    """Tests and workload must pass before any change, importing the project from the worktree; returns
+    the workload's stdout if stable. What could not be checked goes to ``notes``."""
+    tests, timeout = settings.tests or "", settings.timeout
+    tree = ws.tree_dir("baseline")
+    probe = ImportProbe(ws.root / "imported-from", top_level_names(tree, scope.files(tree)))
+    done = ws.run(tests, "baseline", settings.test_timeout or timeout, extra=probe.env("tests"))
     if not done.ok:
-        last = done.tail(1) or f"exit code {done.returncode}"
+        last = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
         raise BadInput(f"the tests fail before any change ({last})",
                        f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
+    notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
     outputs, seconds = [], []
-    for _ in range(2):
-        run = ws.run(workload.cmd, "baseline", timeout, workload.cwd)
+    for i in range(2):
+        run = ws.run(workload.cmd, "baseline", timeout, workload.cwd, extra=probe.env("workload") if i == 0 else {})
         if not run.ok:
             last = "timed out" if run.timed_out else (run.tail(1) or f"exit code {run.returncode}")
             raise BadInput(f"the workload command fails ({last})",
                            f"make `{workload.cmd}` run successfully from the project directory")
         outputs.append(run.stdout)
         seconds.append(run.seconds)
+    notes.extend(n for n in [probe.check("workload", workload.cmd, tree)] if n)
     try:
         _check_timeable(ws, workload, min(seconds), timeout)
     except TooFast as exc:
         raise BadInput(str(exc), "give the workload a larger input, so that one run takes 10 ms or more") from None
     return outputs[0] if outputs[0] == outputs[1] else None
+
+
+def _make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
+                notes: list[str]) -> str | None:
+    """The worktrees' setup step, the project's interpreter, then the baseline checks (see ``layout``)."""
+    if settings.python:
+        ws.env = python_env(ws.env, Path(settings.python), ws.root / "bin")
+    if settings.setup:
+        ws.setup(settings.setup, settings.timeout)
+    _check_syntax(ws, scope)
+    return _check_baseline(ws, settings, workload, scope, notes)
 
 
 def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: float) -> None:
@@ -110,10 +129,11 @@ def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: 
         return
     cwd = ws.project_dir("baseline") / workload.cwd
     try:
-        values = pyperf_command(workload.cmd, cwd, ws.env, ws.root / "timeable-workload.json", 3, timeout)
+        values = pyperf_command(workload.cmd, cwd, ws.env_for("baseline"), ws.root / "timeable-workload.json", 3,
+                                timeout)
     except MeasureError:
         return  # it ran twice already; a pyperf failure shows again, with its reason, when measuring
-    check_timeable(values, cwd, ws.env, ws.root / "timeable-empty.json")
+    check_timeable(values, cwd, ws.env_for("baseline"), ws.root / "timeable-empty.json")
 
 
 def prepare(
@@ -130,6 +150,8 @@ def prepare(
     root, subdir = _project(repo, path)
     settings = load_settings(root / subdir if subdir else root, flags)
     workload_cmd, tests = _require(settings)
+    if settings.python:  # recorded resolved, so a resumed run finds the same interpreter from anywhere
+        settings = settings.model_copy(update={"python": str(resolve_python(settings.python, Path.cwd()))})
     model, model_note = resolve(settings.model, root / subdir if subdir else root,
                                 ModelOptions.from_settings(settings))
     dirty = vcs.tracked_changes(repo)
@@ -142,10 +164,10 @@ def prepare(
     had_record_dir = (root / RECORD_DIR).exists()
     exclude_before = vcs.exclude_optiloop_dir(repo)
     ws = Workspace(repo, run_id, subdir, run_env(workload))
+    layout_notes: list[str] = []
     try:
         ws.create(carry_dirty=bool(dirty))
-        _check_syntax(ws, scope)
-        expected = _check_baseline(ws, tests, workload, settings.timeout)
+        expected = _make_trees(ws, settings, workload, scope, layout_notes)
     except BaseException:
         ws.discard()
         if not had_record_dir:
@@ -159,7 +181,7 @@ def prepare(
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
                   deterministic_output=expected is not None, mode=mode)
     loop = _build_loop(ws, journal, settings, model, workload, scope, expected, keep)
-    notes = [model_note] if model_note else []
+    notes = [model_note, *layout_notes] if model_note else layout_notes
     if expected is None:
         notes.append("the workload's output differs between runs, so it is not compared with candidates'")
     return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
@@ -170,7 +192,7 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     """The stages of a run on its worktrees, and the loop over them (shared by ``prepare`` and ``resume``)."""
     tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
-                               ws.env, journal.artifact, settings.timeout,
+                               ws.env_for("baseline"), journal.artifact, settings.timeout,
                                on_note=lambda note: journal.event("note", text=note))
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
@@ -180,14 +202,16 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
         model=model,
         edit=apply_candidate,
         verifier=Gate(ws, tests, workload, expected, settings.timeout, journal.artifacts,
-                      replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb),
+                      replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb,
+                      test_timeout=settings.test_timeout),
         measurer=InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup,
                                      settings.timeout, budget=settings.measure_budget),
         place=ws,
         journal=journal,
     )
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
-                               settings.time_budget, settings.candidates), ws.run_id)
+                               settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
+                ws.run_id)
 
 
 def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
@@ -237,13 +261,14 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     scope = Scope(subdir, settings.include, excluded_globs(settings) + scripts_in(workload_cmd))
     journal = Journal(info.dir)
     ws = Workspace(repo, info.id, subdir, run_env(workload))
+    layout_notes: list[str] = []
     take_lock(journal.dir)
     trim_torn_event(journal)
     try:
         repair(repo, ws)
         notes = reconcile(repo, journal, ws, str(started["base"]))
         try:
-            expected = _check_baseline(ws, tests, workload, settings.timeout)
+            expected = _make_trees(ws, settings, workload, scope, layout_notes)
         except BadInput as exc:
             raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
     except BaseException:
@@ -258,7 +283,7 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     journal.event("run_resumed", run_id=info.id, head=ws.head(), attempts=len(attempts),
                   accepted=[a.commit for a in attempts if a.accepted], reconciled=notes, flags=changed,
                   deterministic_output=expected is not None)
-    notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes]
+    notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes, *layout_notes]
     if model_note:
         notes.append(model_note)
     if expected is None:

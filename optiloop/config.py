@@ -64,6 +64,9 @@ class Settings(BaseModel):
     cache: bool = Field(True, description="reuse cached model replies for identical prompts")
     replay_calls: int = Field(50, ge=0, le=10000, description="calls per target captured for replay")
     memory_limit_mb: int = Field(4096, ge=64, description="memory limit of test and replay subprocesses")
+    setup: str | None = Field(None, description="shell command run once in each worktree before anything else")
+    python: str | None = Field(None, description="the project's interpreter (default: the first python on PATH)")
+    test_timeout: float | None = Field(None, gt=0, description="seconds one test-suite run may take (default: timeout)")
 
 
 FIELDS = tuple(Settings.model_fields)

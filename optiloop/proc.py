@@ -30,6 +30,19 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
     return env
 
 
+HOOKS_ROOT = str(Path(__file__).resolve().parent)  # optiloop's own start-up hooks live inside the package
+
+
+def project_env(env: Mapping[str, str], project: Path) -> dict[str, str]:
+    """``env`` for running code of the project in ``project``: its ``src/`` (when there is one) and the
+    directory itself first on ``PYTHONPATH`` (after optiloop's hooks), so the project is imported from
+    there even where the environment has it installed, editable or not, from another checkout."""
+    first = [str(p) for p in (project / "src", project) if p.is_dir()]
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in first]
+    hooks = [p for p in rest if p.startswith(HOOKS_ROOT)]
+    return {**env, "PYTHONPATH": os.pathsep.join([*hooks, *first, *(p for p in rest if p not in hooks)])}
+
+
 @dataclass(frozen=True)
 class Completed:
     returncode: int
@@ -70,18 +83,25 @@ def run(
     """
     argv = shell_argv(cmd) if isinstance(cmd, str) else list(cmd)
     start = time.perf_counter()
-    with subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        preexec_fn=_address_space_limit(memory_mb) if memory_mb else None,
-    ) as child:
+    try:
+        child = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=_address_space_limit(memory_mb) if memory_mb else None,
+        )
+    except OSError as exc:  # could not start at all (a missing program or directory, arguments too long):
+        # a failed run like a shell's 126/127, for the caller to report, never a crash of the whole run
+        code = 127 if isinstance(exc, FileNotFoundError) else 126
+        why = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        return Completed(code, "", f"could not start `{argv[0]}`: {why}", time.perf_counter() - start)
+    with child:
         try:
             out, err = child.communicate(timeout=timeout)
             timed_out = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,10 +121,17 @@ def delete_branch(repo: git.Repo, branch: str) -> None:
         pass
 
 
-def reset_tree(tree: git.Repo, ref: str) -> None:
-    """Make a detached worktree an exact copy of ``ref`` again (tracked and untracked files)."""
+def reset_tree(tree: git.Repo, ref: str, keep: Sequence[str] = ()) -> None:
+    """Make a detached worktree an exact copy of ``ref`` again (tracked and untracked files), except for
+    the untracked paths in ``keep`` (what a setup step built there)."""
     tree.git.reset("--hard", "-q", ref)
-    tree.git.clean("-fdq")
+    tree.git.clean("-fdq", *(f"--exclude=/{path}" for path in keep))
+
+
+def untracked(tree: git.Repo) -> list[str]:
+    """Untracked, not ignored paths of a worktree (directories as ``dir/``)."""
+    out = tree.git.ls_files("--others", "--exclude-standard", "--directory")
+    return [line for line in str(out).splitlines() if line]
 
 
 def commit_paths(tree: git.Repo, paths: list[str], message: str, env: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 import git
 
 from optiloop import proc, vcs
+from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR
 
 Side = Literal["baseline", "candidate"]
@@ -38,6 +39,7 @@ class Workspace:
         self.root = Path(repo.working_dir) / RECORD_DIR / "worktrees" / run_id
         self.identity = vcs.identity_env(repo)
         self._trees: dict[Side, git.Repo] = {}
+        self.keep: list[str] = []  # untracked paths the setup step made in the candidate tree
 
     def create(self, carry_dirty: bool) -> None:
         """Make both worktrees from HEAD; with ``carry_dirty``, commit the checkout's uncommitted
@@ -67,6 +69,20 @@ class Workspace:
                 shutil.copy2(src / rel, target)
         vcs.commit_paths(self._trees["baseline"], [rel for _, rel in changes], CARRY_MESSAGE, self.identity)
 
+    def env_for(self, side: Side) -> dict[str, str]:
+        """The environment of anything run in ``side``'s tree (``proc.project_env``)."""
+        return proc.project_env(self.env, self.project_dir(side))
+
+    def setup(self, cmd: str, timeout: float) -> None:
+        """Run the setup step once in each tree (a build, an install into the tree's own environment)."""
+        for side in ("baseline", "candidate"):
+            done = self.run(cmd, side, timeout)
+            if not done.ok:
+                why = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+                raise BadInput(f"the setup command fails in the {side} worktree ({why})",
+                               f"make `{cmd}` succeed when run in a fresh clone of the project")
+        self.keep = vcs.untracked(self._trees["candidate"])
+
     def tree_dir(self, side: Side) -> Path:
         return self.root / side
 
@@ -76,8 +92,9 @@ class Workspace:
     def head(self) -> str:
         return str(self._trees["baseline"].head.commit.hexsha)
 
-    def run(self, cmd: str, side: Side, timeout: float, cwd: str = ".") -> proc.Completed:
-        return proc.run(cmd, self.project_dir(side) / cwd, self.env, timeout)
+    def run(self, cmd: str, side: Side, timeout: float, cwd: str = ".",
+            extra: Mapping[str, str] | None = None) -> proc.Completed:
+        return proc.run(cmd, self.project_dir(side) / cwd, {**self.env_for(side), **(extra or {})}, timeout)
 
     def read(self, relpath: str, side: Side = "baseline") -> str:
         """A file of the repository (path relative to its root) as it is in a worktree."""
@@ -86,13 +103,13 @@ class Workspace:
 
     def stage(self, files: Mapping[str, str]) -> None:
         """Reset the candidate tree to the accepted state, then write ``files`` into it."""
-        vcs.reset_tree(self._trees["candidate"], self.head())
+        vcs.reset_tree(self._trees["candidate"], self.head(), self.keep)
         for rel, text in files.items():
             _write(self.tree_dir("candidate") / rel, text)
 
     def stage_ref(self, ref: str) -> None:
         """Make the candidate tree an exact copy of ``ref`` (e.g. the run's base, to measure the whole run)."""
-        vcs.reset_tree(self._trees["candidate"], ref)
+        vcs.reset_tree(self._trees["candidate"], ref, self.keep)
 
     def commit(self, files: Mapping[str, str], message: str) -> str:
         """Write ``files`` into the baseline tree and commit them on the work branch."""

@@ -24,3 +24,10 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 10
     time.sleep(1.5)
     assert not marker.exists()
+
+
+def test_a_command_that_cannot_start_is_a_failed_run_not_a_crash(tmp_path: Path) -> None:
+    missing = run([str(tmp_path / "no-such-program")], tmp_path, child_env(), 10)
+    assert missing.returncode == 127 and "could not start" in missing.stderr and "no-such-program" in missing.stderr
+    too_long = run("echo " + "x" * 300_000, tmp_path, child_env(), 10)  # beyond the kernel's 128 KiB per argument
+    assert too_long.returncode == 126 and not too_long.ok and "could not start" in too_long.stderr

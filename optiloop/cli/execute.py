@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from optiloop.app import Prepared, finish
 from optiloop.cli.common import out, progress, say
-from optiloop.errors import OptiloopError
 from optiloop.measure.total import measure_total
 from optiloop.report import write_reports
 from optiloop.report.terminal import attempt_line, closing_lines, summary_table
@@ -35,7 +34,7 @@ def execute(prepared: Prepared) -> RunSummary:
             progress(f"  {h.self_frac:6.1%}  {h.path}::{h.qualname}")
         summary = loop.run(lambda a: progress(attempt_line(a)))
         total = record_total(prepared, summary)
-    except (OptiloopError, KeyboardInterrupt) as exc:
+    except BaseException as exc:  # whatever ended the run is recorded, so it never reads as finished cleanly
         error = str(exc) or type(exc).__name__
         raise
     finally:

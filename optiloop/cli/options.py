@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
 ProjectPath = Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")]
-Workload = Annotated[str | None, typer.Option(help="Shell command that exercises the code.")]
-Tests = Annotated[str | None, typer.Option(help="Shell command that runs the project's tests.")]
-Model = Annotated[str | None, typer.Option(
+Workload = Annotated[Optional[str], typer.Option(help="Shell command that exercises the code.")]
+Tests = Annotated[Optional[str], typer.Option(help="Shell command that runs the project's tests.")]
+Model = Annotated[Optional[str], typer.Option(
     help="builtin, openai:M, anthropic:M, openai-compatible:M (with --base-url) or scripted:PATH.")]
-MaxIterations = Annotated[int | None, typer.Option(help="Most candidates to try.")]
-MinSpeedup = Annotated[float | None, typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")]
-Rounds = Annotated[int | None, typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")]
-Include = Annotated[list[str] | None, typer.Option(help="Glob of files that may change (repeatable).")]
-Exclude = Annotated[list[str] | None, typer.Option(help="Glob of files never changed (repeatable).")]
-MeasureBudget = Annotated[float | None, typer.Option(help="Seconds one measurement verdict may take.")]
-Candidates = Annotated[int | None, typer.Option(help="Candidates requested per target.")]
-Prompts = Annotated[str | None, typer.Option(help="Directory of Jinja templates overriding the prompts.")]
-ApiKeyEnv = Annotated[str | None, typer.Option(help="Environment variable holding the API key.")]
-BaseUrl = Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")]
-MaxCost = Annotated[float | None, typer.Option(help="Most US dollars to spend on model calls.")]
-TimeBudget = Annotated[float | None, typer.Option(help="Seconds the whole run may take.")]
-Cache = Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse cached model replies.")]
+MaxIterations = Annotated[Optional[int], typer.Option(help="Most candidates to try.")]
+MinSpeedup = Annotated[Optional[float], typer.Option(help="Smallest speedup worth a commit, e.g. 1.05.")]
+Rounds = Annotated[Optional[int], typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")]
+Include = Annotated[Optional[list[str]], typer.Option(help="Glob of files that may change (repeatable).")]
+Exclude = Annotated[Optional[list[str]], typer.Option(help="Glob of files never changed (repeatable).")]
+MeasureBudget = Annotated[Optional[float], typer.Option(help="Seconds one measurement verdict may take.")]
+Candidates = Annotated[Optional[int], typer.Option(help="Candidates requested per target.")]
+Prompts = Annotated[Optional[str], typer.Option(help="Directory of Jinja templates overriding the prompts.")]
+ApiKeyEnv = Annotated[Optional[str], typer.Option(help="Environment variable holding the API key.")]
+BaseUrl = Annotated[Optional[str], typer.Option(help="Base URL of an OpenAI-compatible server.")]
+MaxCost = Annotated[Optional[float], typer.Option(help="Most US dollars to spend on model calls.")]
+TimeBudget = Annotated[Optional[float], typer.Option(help="Seconds the whole run may take.")]
+Cache = Annotated[Optional[bool], typer.Option("--cache/--no-cache", help="Reuse cached model replies.")]
+Setup = Annotated[Optional[str], typer.Option(
+    help="Shell command run once in each worktree before anything else, e.g. a build step.")]
+Python = Annotated[Optional[str], typer.Option(
+    "--python", help="The project's interpreter, which runs its tests and workload (default: python on PATH).")]
+TestTimeout = Annotated[Optional[float], typer.Option(help="Seconds one run of the test suite may take.")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
 
 

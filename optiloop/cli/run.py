@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,8 +25,11 @@ from optiloop.cli.options import (
     Model,
     ProjectPath,
     Prompts,
+    Python,
     Rounds,
+    Setup,
     Tests,
+    TestTimeout,
     TimeBudget,
     Workload,
     settings_flags,
@@ -52,8 +55,11 @@ def run(
     max_cost: MaxCost = None,
     time_budget: TimeBudget = None,
     cache: Cache = None,
+    setup: Setup = None,
+    python: Python = None,
+    test_timeout: TestTimeout = None,
     allow_dirty: AllowDirty = False,
-    resume_id: Annotated[str | None, typer.Option("--resume", metavar="RUN-ID|last", help=(
+    resume_id: Annotated[Optional[str], typer.Option("--resume", metavar="RUN-ID|last", help=(
         "Continue a killed run (its id, or last: the newest unfinished one) with its recorded settings; "
         "only --max-iterations, --time-budget and --max-cost may be given with it."))] = None,
 ) -> None:
@@ -61,7 +67,8 @@ def run(
     flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
         min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
-        time_budget=time_budget, cache=cache)
+        time_budget=time_budget, cache=cache,
+        setup=setup, python=python, test_timeout=test_timeout)
     with errors_to_exit():
         if resume_id is None:
             prepared = prepare(path, flags, allow_dirty=allow_dirty)

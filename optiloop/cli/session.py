@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -23,8 +23,11 @@ from optiloop.cli.options import (
     Model,
     ProjectPath,
     Prompts,
+    Python,
     Rounds,
+    Setup,
     Tests,
+    TestTimeout,
     Workload,
     settings_flags,
 )
@@ -35,7 +38,7 @@ from optiloop.report.terminal import closing_lines, summary_table
 
 def session(
     path: ProjectPath = Path("."),
-    resume: Annotated[str | None, typer.Option(
+    resume: Annotated[Optional[str], typer.Option(
         help="Continue the session (or run) with this id, or `last`; its recorded settings are used.")] = None,
     workload: Workload = None,
     tests: Tests = None,
@@ -51,12 +54,16 @@ def session(
     base_url: BaseUrl = None,
     max_cost: MaxCost = None,
     cache: Cache = None,
+    setup: Setup = None,
+    python: Python = None,
+    test_timeout: TestTimeout = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
     flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
         include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
-        api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache)
+        api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
+        setup=setup, python=python, test_timeout=test_timeout)
     with errors_to_exit():
         from optiloop import app
         from optiloop.session import Session

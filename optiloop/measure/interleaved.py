@@ -37,7 +37,7 @@ GROWTH = 4  # without a budget, an unclear verdict may take up to 4x --rounds
 class Trees(Protocol):
     """Two copies of the project to run the workload in (a ``Workspace`` is one)."""
 
-    env: dict[str, str]
+    def env_for(self, side: Side) -> dict[str, str]: ...
 
     def project_dir(self, side: Side) -> Path: ...
 
@@ -131,7 +131,7 @@ class InterleavedMeasurer:
         return pyperf_command(
             self.workload.cmd,
             self.ws.project_dir(side) / self.workload.cwd,
-            self.ws.env,
+            self.ws.env_for(side),
             self.journal.artifact(f"measure/{name}.json"),
             values,
             self.timeout,
@@ -166,8 +166,9 @@ class InterleavedMeasurer:
         return Measurement.of(a + b)
 
     def _check_timeable(self, values: Sequence[float]) -> None:
-        check_timeable(tuple(values), self.ws.project_dir("baseline") / self.workload.cwd, self.ws.env,
-                       self.journal.artifact("measure/empty-command.json"))
+        check_timeable(tuple(values), self.ws.project_dir("baseline") / self.workload.cwd,
+                       self.ws.env_for("baseline"), self.journal.artifact("measure/empty-command.json"),
+                       more=lambda n: self._values("baseline", "noise/timeable", n))
 
     def threshold(self, rounds: int) -> float:
         """The smallest point estimate accepted after ``rounds`` rounds."""
@@ -313,7 +314,7 @@ class InterleavedMeasurer:
         sides: tuple[Side, Side] = ("baseline", "candidate")
         for side in sides:
             side_dir = self.ws.project_dir(side) / self.workload.cwd
-            counts.append(instructions.count(self.workload.cmd, side_dir, self.ws.env,
+            counts.append(instructions.count(self.workload.cmd, side_dir, self.ws.env_for(side),
                                              self.journal.artifact(f"measure/{label}/{side}-perf.csv"),
                                              self.timeout))
         return (counts[0], counts[1]) if counts[0] and counts[1] else None

@@ -17,6 +17,7 @@ from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.measure import instructions
 from optiloop.measure.interleaved import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TimedOut, TooFast, check_timeable, pyperf_command
+from optiloop.proc import project_env
 from optiloop.types import Measurement, Verdict, Workload
 from optiloop.workspace import Side
 
@@ -89,6 +90,9 @@ class RefTrees:
 
     def project_dir(self, side: Side) -> Path:
         return self.dirs[side] / self.subdir if self.subdir else self.dirs[side]
+
+    def env_for(self, side: Side) -> dict[str, str]:
+        return project_env(self.env, self.project_dir(side))
 
 
 def resolve_ref(repo: git.Repo, ref: str) -> str:

@@ -41,7 +41,7 @@ def measure_total(
         for i in range(rounds):
             order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
             for side in order:
-                samples[side] += pyperf_command(workload.cmd, ws.project_dir(side) / workload.cwd, ws.env,
+                samples[side] += pyperf_command(workload.cmd, ws.project_dir(side) / workload.cwd, ws.env_for(side),
                                                 artifact_dir / f"{side}-{i}.json", 1, timeout,
                                                 warmups=1 if i == 0 else 0)
     except MeasureError as exc:

@@ -8,6 +8,7 @@ measured speedup, before the commit. Every command typed is recorded as a ``sess
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Optional
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -15,7 +16,7 @@ from rich.text import Text
 
 from optiloop.app import Prepared, finish
 from optiloop.edit import normalized
-from optiloop.errors import BadInput, OptiloopError, RunFailure
+from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR
 from optiloop.report.terminal import summary_table
 from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
@@ -27,7 +28,7 @@ from optiloop.types import Attempt, Candidate, RunSummary, Target, Verdict
 HISTORY_FILE = "session_history"
 EDITED = "edited by a person"
 REJECTED = "rejected by the person"
-WrapUp = Callable[[Prepared, RunSummary], Verdict | None]
+WrapUp = Callable[[Prepared, RunSummary], Optional[Verdict]]  # evaluated at import: no `|` on 3.9
 
 
 class Session:
@@ -64,7 +65,7 @@ class Session:
             self.loop.stop_reason = "the person ended the session"
             summary = self.loop.summary()
             total = wrap_up(self.p, summary) if wrap_up is not None else None
-        except (OptiloopError, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # whatever ended the session is recorded
             error = str(exc) or type(exc).__name__
             raise
         finally:
@@ -328,7 +329,7 @@ class Session:
         if not targets:
             self.say("no hot definitions of the project in the profile; `profile` measures again", "yellow")
             return
-        self.console.print(hotspot_table(targets, self.loop.attempts, label))
+        self.console.print(hotspot_table(targets, self.loop.attempts, label, self.loop.profile))
 
     def completion_names(self) -> list[str]:
         targets = self.targets()

@@ -92,7 +92,7 @@ class Capturer:
         spec = {"modules": module_names(target.path), "file": str(tree / target.path),
                 "qualname": target.qualname, "limit": self.limit, "out": str(raw)}
         (where / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-        env = hook_env(self.ws.env, OPTILOOP_CAPTURE=str(where / "spec.json"))
+        env = hook_env(self.ws.env_for("baseline"), OPTILOOP_CAPTURE=str(where / "spec.json"))
         done = proc.run(self.workload.cmd, self.ws.project_dir("baseline") / self.workload.cwd, env, self.timeout,
                         self.memory_mb)
         empty = CallLog(None, "", 0, 0, 0, 0.0, "", ())

@@ -21,6 +21,9 @@ class OneTree:
         self.env = child_env()
         self.path = path
 
+    def env_for(self, side: str) -> dict[str, str]:
+        return self.env
+
     def project_dir(self, side: str) -> Path:
         return self.path
 

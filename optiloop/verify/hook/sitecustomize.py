@@ -10,6 +10,9 @@ Put on ``PYTHONPATH`` of a child process, Python imports it at start-up. It then
   and the pickled outcome (return value or exception) with the arguments after it, and the clock and
   uuid values the call read (``_optiloop_tape.py``, so that replay can give them back). Values that
   cannot be pickled are counted and skipped. The records are written to ``<out>/<pid>.pkl`` at exit;
+- when ``OPTILOOP_WHERE`` names a JSON spec file (``names``: the project's top-level packages, ``out``: a
+  directory), writes ``<out>/<pid>.json`` at exit: where each of those packages was imported from, so
+  optiloop can check that the tests and the workload run the worktree's code, not an installed copy;
 - finally runs the ``sitecustomize`` that would have been imported without this one.
 """
 
@@ -224,6 +227,27 @@ def _start_capture(path: str) -> None:
     atexit.register(recorder.write)
 
 
+def _start_where(path: str) -> None:
+    with open(path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+
+    def write() -> None:
+        found: dict[str, list[str]] = {}
+        for name in spec["names"]:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            file = getattr(module, "__file__", None)
+            found[name] = [file] if file else [str(p) for p in getattr(module, "__path__", ())]  # namespace
+        try:
+            with open(os.path.join(spec["out"], f"{os.getpid()}.json"), "w", encoding="utf-8") as fh:
+                json.dump(found, fh)
+        except OSError:
+            pass
+
+    atexit.register(write)
+
+
 def _chain() -> None:
     """Run the next ``sitecustomize`` on the path, as Python would have without this one."""
     rest = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
@@ -244,6 +268,9 @@ def _main() -> None:
     capture = os.environ.get("OPTILOOP_CAPTURE")
     if capture:
         _start_capture(capture)  # every Python process of the workload writes its own file
+    where = os.environ.get("OPTILOOP_WHERE")
+    if where:
+        _start_where(where)
     _chain()
 
 
