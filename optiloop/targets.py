@@ -104,6 +104,7 @@ def targets_from(profile: Profile, read: Callable[[str], str]) -> list[Target]:
 
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SHELL = re.compile(r"[;&|<>`$()\n]")
+_MAX_IDS_CHARS = 100_000  # test ids beyond this run as the full suite (one argument may hold 128 KiB)
 _PYTEST_VALUE = {"-c", "-o", "-p", "-W", "-n", "-r", "--maxfail", "--rootdir", "--tb", "--ignore", "--ignore-glob",
                  "--junitxml", "--confcutdir", "--basetemp", "--durations", "--dist", "--import-mode", "--cov",
                  "--cov-report", "--log-level", "--timeout", "--color", "--capture"}
@@ -118,9 +119,10 @@ def covering_command(tests_cmd: str, test_ids: tuple[str, ...]) -> str | None:
     pytest commands (``pytest ...``, ``python -m pytest ...``) keep their options and get node ids
     instead of paths and ``-k``/``-m`` selections; unittest commands (``python -m unittest [discover
     ...]``) get dotted ids, with the discovery top-level directory on ``PYTHONPATH``. None when the
-    command is anything else (a script, make, tox, a pipeline) or there are no ids.
+    command is anything else (a script, make, tox, a pipeline) or there are no ids, or when the ids would
+    not fit in one command line (``bash -c`` takes at most 128 KiB in its argument: E2BIG).
     """
-    if not test_ids or _SHELL.search(tests_cmd):
+    if not test_ids or _SHELL.search(tests_cmd) or sum(len(t) + 3 for t in test_ids) > _MAX_IDS_CHARS:
         return None
     try:
         words = shlex.split(tests_cmd)
@@ -266,7 +268,7 @@ class FindTargets:
             return {}
         self.runs += 1
         watched = [Span(f"{k[0]}::{k[1]}", self.tree / path, s.start, s.end)
-                   for k, (path, s) in zip(keys, spans, strict=True)]
+                   for k, (path, s) in zip(keys, spans)]  # one list, split in two
         self.coverage = covering_tests(self.tests_cmd, self.project, self.env, watched,
                                        self.work(f"covering/{self.runs}"), self.timeout)
         if not self.coverage.ok and self.on_note is not None:

@@ -203,3 +203,9 @@ def test_failing_tests_while_finding_coverage_leave_a_note(profiled: tuple[Path,
     assert find.coverage is not None and not find.coverage.ok
     assert len(notes) == 1 and "the covering tests found may be incomplete" in notes[0]
     assert targets["Basket.total"].covering_tests == ("test_basket.BasketTests.test_total",)  # still recorded
+
+
+def test_too_many_covering_tests_for_one_command_line_mean_the_full_suite() -> None:
+    ids = tuple(f"tests/test_version.py::test_parse[1.0.{i}-release-candidate-{i}]" for i in range(5000))
+    assert covering_command("python -m pytest -q tests", ids) is None
+    assert covering_command("python -m pytest -q tests", ids[:10]) is not None
