@@ -16,7 +16,7 @@ def test_there_are_examples() -> None:
     assert {"wordfreq", "routes", "inventory"} <= set(EXAMPLES)
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e != "wordfreq"])  # wordfreq: report/test_real_run
 def test_demo_commits_a_measured_speedup(example: str, tmp_path: Path) -> None:
     done = optiloop("demo", "--example", example, "--rounds", "3", "--max-iterations", "2",
                     "--directory", str(tmp_path), timeout=900)

@@ -5,11 +5,10 @@ renders in a real headless browser (Debian's chromium)."""
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from optiloop import report
 from optiloop.report import render
 from optiloop.types import fmt_ratio
-from tests.conftest import ROOT, git, optiloop
+from tests.conftest import git, optiloop
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
@@ -44,16 +43,24 @@ class RealRun:
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory: pytest.TempPathFactory) -> RealRun:
-    repo = tmp_path_factory.mktemp("real") / "wordfreq"
-    shutil.copytree(ROOT / "examples" / "wordfreq", repo, ignore=shutil.ignore_patterns("__pycache__", ".optiloop"))
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "wordfreq")
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    done = optiloop("run", str(repo), "--model", "builtin", "--max-iterations", "2", "--rounds", "3",
-                    env={"PATH": path})
-    assert done.returncode == 0, done.stderr
+    """`optiloop demo` on the wordfreq example (the README's first command): a real short run whose record
+    the reports are checked against. tests/cli/test_demo.py runs the other examples."""
+    done = optiloop("demo", "--example", "wordfreq", "--rounds", "3", "--max-iterations", "2",
+                    "--directory", str(tmp_path_factory.mktemp("real")), timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    repo = Path(re.search(r"Demo repository: (\S+)", done.stdout).group(1))  # type: ignore[union-attr]
     return RealRun(repo, done)
+
+
+def test_the_demo_commits_a_measured_speedup(real_run: RealRun) -> None:
+    done, repo = real_run.done, real_run.repo
+    branch = re.search(r"to branch (optiloop/\S+):", done.stdout)
+    assert branch, done.stdout
+    log = git(repo, "log", "--format=%B", f"main..{branch.group(1)}")
+    assert "Optiloop-Speedup:" in log and "Optiloop-Model: builtin" in log
+    assert re.search(r"  [0-9a-f]{10}  \S+  \d+\.\d+x \(\d+(\.\d+)?% CI ", done.stdout)
+    assert f"git -C {repo} log --stat" in done.stdout and f"git -C {repo} diff" in done.stdout
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_the_run_ends_pointing_to_its_html_report(real_run: RealRun) -> None:
@@ -109,7 +116,7 @@ def test_runs_show_and_report_on_the_real_run(real_run: RealRun, tmp_path: Path)
     assert listed.returncode == 0, listed.stderr
     (row,) = json.loads(listed.stdout)
     assert row["id"] == real_run.dir.name and row["status"] == "finished"
-    assert row["accepted"] == len(real_run.accepted) and row["mode"] == "run"
+    assert row["accepted"] == len(real_run.accepted) and row["mode"] == "demo"
     shown = optiloop("show", "last", "--path", str(real_run.repo))
     assert shown.returncode == 0, shown.stderr
     assert f"run {real_run.dir.name}: finished" in shown.stdout
