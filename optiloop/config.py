@@ -34,6 +34,12 @@ DEFAULT_EXCLUDE = (
     "**/site-packages/**",
     "build/**",
     "dist/**",
+    "**/_vendor/**",  # vendored third-party code
+    "**/vendor/**",
+    "**/vendored/**",
+    "**/*_pb2.py",  # generated: protobuf, gRPC, setuptools-scm
+    "**/*_pb2_grpc.py",
+    "**/_version.py",
     ".optiloop/**",
 )
 

@@ -12,26 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_run import CORE as SLOW_CORE
 from tests.conftest import git, make_repo, optiloop, snapshot
 
 APP = "services/app"
 
-CORE = '''\
-from pkg._generated import VERSION
-
-
-def dedupe(items):
-    """Items in first-seen order, without repeats."""
-    seen = []
-    for x in items:
-        if x not in seen:
-            seen.append(x)
-    return seen
-
-
-def version():
-    return VERSION
-'''
+CORE = f"from pkg._generated import VERSION\n\n\n{SLOW_CORE}\n\ndef version():\n    return VERSION\n"
 
 TESTS = '''\
 import unittest

@@ -41,3 +41,11 @@ def test_scope_files_skips_hidden_directories(tmp_path: Path) -> None:
 def test_scripts_in_a_command() -> None:
     assert scripts_in("python bench/run.py --n 3") == ("bench/run.py",)
     assert scripts_in("make bench") == ()
+
+
+def test_scope_skips_vendored_and_generated_code() -> None:
+    scope = Scope("", (), DEFAULT_EXCLUDE)
+    for rel in ("pkg/_vendor/six.py", "src/pkg/vendor/lib.py", "pkg/api_pb2.py", "pkg/api_pb2_grpc.py",
+                "src/pkg/_version.py"):
+        assert not scope.contains(rel), rel
+    assert scope.contains("src/pkg/vendors.py") and scope.contains("pkg/version.py")
