@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +39,17 @@ def open_editor(source: str, qualname: str, say: Say) -> str | None:
     return text
 
 
+def ctrl_c_works() -> None:
+    """Ctrl-C is how a person cancels a line or abandons a step: make sure it reaches the session even when
+    it was started with SIGINT blocked or ignored (inherited from a launcher or a test runner), which would
+    leave it deaf to Ctrl-C at the prompt."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @contextmanager
 def line_editing(history: Path, names: Callable[[], list[str]]) -> Iterator[Callable[[], None]]:
     """Tab completion and a persistent history through readline, where the platform has it. Yields a
@@ -46,6 +59,7 @@ def line_editing(history: Path, names: Callable[[], list[str]]) -> Iterator[Call
     except ImportError:  # pragma: no cover - no readline on this platform: plain input()
         yield lambda: None
         return
+    ctrl_c_works()
     rl: Any = readline
     completer = Completer(names, rl.get_line_buffer)
     old_completer, old_delims = rl.get_completer(), rl.get_completer_delims()

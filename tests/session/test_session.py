@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,11 @@ def interrupt_at_prompt(child: pexpect.spawn) -> None:
         child.sendintr()
         if child.expect_exact([PROMPT, pexpect.TIMEOUT], timeout=15) == 0:
             return
-    raise AssertionError(f"no prompt after Ctrl-C: {child.before}")
+    status = Path(f"/proc/{child.pid}/status").read_text() if Path(f"/proc/{child.pid}/status").exists() else ""
+    signals = [line for line in status.splitlines() if line.startswith(("Sig", "Shd", "Threads", "State"))]
+    tty = subprocess.run(["ps", "-o", "pid,pgid,tpgid,stat,cmd", "--ppid", str(child.pid), "-p", str(child.pid)],
+                         capture_output=True, text=True).stdout
+    raise AssertionError(f"no prompt after Ctrl-C: {child.before!r}\n{signals}\n{tty}")
 
 
 def record(repo: Path) -> tuple[str, list[dict[str, object]]]:
