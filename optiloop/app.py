@@ -129,11 +129,11 @@ def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: 
         return
     cwd = ws.project_dir("baseline") / workload.cwd
     try:
-        values = pyperf_command(workload.cmd, cwd, ws.env_for("baseline"), ws.root / "timeable-workload.json", 3,
+        values = pyperf_command(workload.cmd, cwd, ws.env_for("baseline"), ws.root / "timeable-workload.json", 5,
                                 timeout)
     except MeasureError:
         return  # it ran twice already; a pyperf failure shows again, with its reason, when measuring
-    check_timeable(values, cwd, ws.env_for("baseline"), ws.root / "timeable-empty.json")
+    check_timeable(values, cwd, ws.env_for("baseline"), ws.root / "timeable-empty.json")  # 5 runs of each
 
 
 def prepare(

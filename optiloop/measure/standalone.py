@@ -38,7 +38,8 @@ def _first_run(cmd: str, where: Path, env: Mapping[str, str], out: Path, timeout
     """One warmed-up pyperf run that also checks the workload works and is long enough to time."""
     try:
         values = pyperf_command(cmd, where, env, out, 1, timeout, warmups=1)
-        check_timeable(values, where, env, out.with_name("empty-command.json"))
+        check_timeable(values, where, env, out.with_name("empty-command.json"),
+                       more=lambda n: pyperf_command(cmd, where, env, out.with_name("timeable.json"), n, timeout))
     except TooFast as exc:
         raise BadInput(f"{exc}{what}", FAST_HINT) from None
     except TimedOut as exc:

@@ -26,24 +26,14 @@ from optiloop.report.commit import checks_passed
 from optiloop.types import Attempt, Candidate, Hotspot, Measurement, Target, Verdict, Workload
 from optiloop.verify import Gate
 from optiloop.workspace import Workspace
+from tests.cli.test_run import CORE as SLOW_CORE
 from tests.conftest import git as run_git
 from tests.conftest import make_repo
 
-CORE = '''"""Small list helpers."""
+CORE = f'''"""Small list helpers."""
 
 
-def dedupe(items):
-    """Items in first-seen order, without repeats."""
-    seen = []
-    for x in items:
-        if x not in seen:
-            seen.append(x)
-    return seen
-
-
-def total(items):
-    return sum(items)
-'''
+{SLOW_CORE}'''  # test_run's slow dedupe, and total
 
 TESTS = '''import os
 import time
