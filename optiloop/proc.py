@@ -30,6 +30,7 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
     return env
 
 
+CANNOT_START = "could not start"  # how a run that never started begins its stderr
 HOOKS_ROOT = str(Path(__file__).resolve().parent)  # optiloop's own start-up hooks live inside the package
 
 
@@ -100,7 +101,7 @@ def run(
         # a failed run like a shell's 126/127, for the caller to report, never a crash of the whole run
         code = 127 if isinstance(exc, FileNotFoundError) else 126
         why = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
-        return Completed(code, "", f"could not start `{argv[0]}`: {why}", time.perf_counter() - start)
+        return Completed(code, "", f"{CANNOT_START} `{argv[0]}`: {why}", time.perf_counter() - start)
     with child:
         try:
             out, err = child.communicate(timeout=timeout)

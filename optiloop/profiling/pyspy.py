@@ -58,10 +58,9 @@ def record(cmd: str, cwd: Path, env: Mapping[str, str], out: Path, rate: int, ti
         pyspy_binary(), "record", "--rate", str(rate), "--format", "raw", "--full-filenames",
         "--subprocesses", *(["--native"] if native else []), "--output", str(out), "--", *proc.shell_argv(cmd),
     ]  # fmt: skip
-    try:
-        done = proc.run(argv, cwd, env, timeout)
-    except OSError as exc:  # not executable, wrong architecture, ...
-        raise PySpyUnavailable(f"py-spy could not be started: {exc.strerror or exc}") from None
+    done = proc.run(argv, cwd, env, timeout)
+    if done.returncode in (126, 127) and done.stderr.startswith(proc.CANNOT_START):  # not executable, ...
+        raise PySpyUnavailable(f"py-spy could not be started: {done.stderr}")
     if done.timed_out:
         raise RunFailure(f"profiling the workload timed out after {timeout:.0f} s")
     if not done.ok or not out.exists():

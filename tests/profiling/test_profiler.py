@@ -126,3 +126,16 @@ def test_a_workload_too_brief_for_py_spy_goes_to_the_fallback(tmp_path: Path, mo
     prof = profiler(root, tmp_path / "rec")
     check_planted(prof.profile("initial"))  # the fallback's samples, after two empty recordings
     assert prof.fallback and "before py-spy can attach" in prof.notes[0]
+
+
+def test_a_pyspy_that_cannot_start_is_unavailable_not_a_failure(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from optiloop.proc import child_env
+    from optiloop.profiling.pyspy import PySpyUnavailable, record
+
+    broken = tmp_path / "py-spy"
+    broken.write_bytes(b"\x7fELF not really")  # executable bit, but no program the kernel can start
+    broken.chmod(0o755)
+    monkeypatch.setenv("OPTILOOP_PYSPY", str(broken))
+    with pytest.raises(PySpyUnavailable, match="could not be started"):
+        record("true", tmp_path, child_env(), tmp_path / "out.txt", 100, 30)
