@@ -11,11 +11,20 @@ import typer
 
 from optiloop.cli.bench import fmt_seconds, progress_bar
 from optiloop.cli.common import errors_to_exit, say
-from optiloop.config import load_settings
+from optiloop.cli.options import Python, Setup
+from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput
 from optiloop.journal import to_jsonable
+from optiloop.layout import resolve_python
 from optiloop.measure.standalone import Compared, CompareSettings, compare
 from optiloop.proc import child_env
+
+
+def compare_settings(settings: Settings, min_speedup: float) -> CompareSettings:
+    """How ``optiloop compare`` and the PR bot's regression check measure, from the run's settings."""
+    python = resolve_python(settings.python, Path.cwd()) if settings.python else None
+    return CompareSettings(settings.rounds, min_speedup, settings.timeout, settings.measure_budget,
+                           settings.setup, python)
 
 
 def compare_text(c: Compared) -> list[str]:
@@ -45,6 +54,8 @@ def compare_command(
     min_speedup: Annotated[float, typer.Option(help="Speedup REF_B must reach to count as faster.")] = 1.0,
     measure_budget: Annotated[Optional[float], typer.Option(help="Seconds the measurement may take.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
+    setup: Setup = None,
+    python: Python = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Measure the workload at two git refs, interleaved, and print the speedup with its interval."""
@@ -52,14 +63,14 @@ def compare_command(
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass --path of a directory inside the repository")
         settings = load_settings(path, {"workload": workload, "rounds": rounds, "timeout": timeout,
-                                        "measure_budget": measure_budget})
+                                        "measure_budget": measure_budget, "setup": setup, "python": python})
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
         if min_speedup < 1.0:
             raise BadInput(f"--min-speedup {min_speedup} is below 1.0", "pass 1.0 or more")
         env = child_env({"PATH": os.environ.get("PATH", "")})
-        how = CompareSettings(settings.rounds, min_speedup, settings.timeout, settings.measure_budget)
+        how = compare_settings(settings, min_speedup)
         with progress_bar("measuring interleaved rounds") as update:
             result = compare(path, ref_a, ref_b, settings.workload, how, env, update)
         if as_json:

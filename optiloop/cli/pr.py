@@ -29,12 +29,15 @@ from optiloop.bot.pr import (
     push_suggestion,
 )
 from optiloop.cli.common import errors_to_exit, progress, say
+from optiloop.cli.compare import compare_settings
 from optiloop.cli.execute import execute
 from optiloop.cli.options import (
     ApiKeyEnv,
     BaseUrl,
     Cache,
     Candidates,
+    Exclude,
+    Include,
     MaxCost,
     MaxIterations,
     MeasureBudget,
@@ -42,14 +45,17 @@ from optiloop.cli.options import (
     Model,
     ProjectPath,
     Prompts,
+    Python,
     Rounds,
+    Setup,
     Tests,
+    TestTimeout,
     TimeBudget,
     Workload,
+    settings_flags,
 )
 from optiloop.config import load_settings
 from optiloop.errors import BadInput, RunFailure
-from optiloop.measure.standalone import CompareSettings
 from optiloop.proc import child_env
 from optiloop.report import render
 
@@ -110,12 +116,17 @@ def pr_command(
     max_cost: MaxCost = None,
     time_budget: TimeBudget = None,
     cache: Cache = None,
+    include: Include = None,
+    exclude: Exclude = None,
+    setup: Setup = None,
+    python: Python = None,
+    test_timeout: TestTimeout = None,
 ) -> None:
     """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
-    flags = {"workload": workload, "tests": tests, "model": model, "max_iterations": max_iterations,
-             "min_speedup": min_speedup, "rounds": rounds, "measure_budget": measure_budget,
-             "candidates": candidates, "prompts": prompts, "api_key_env": api_key_env, "base_url": base_url,
-             "max_cost": max_cost, "time_budget": time_budget, "cache": cache}
+    flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
+        min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
+        candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
+        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout)
     env = dict(os.environ)
     with errors_to_exit():
         if fail_on_regression is not None and fail_on_regression < 0:
@@ -172,7 +183,7 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullReq
     regression: Regression | None = None
     if regression_check:
         progress("regression check: measuring the head against the merge base, interleaved ...")
-        how = CompareSettings(settings.rounds, 1.0, settings.timeout, settings.measure_budget)
+        how = compare_settings(settings, 1.0)
         regression = check_regression(path, git_repo, request.base, head_sha, settings.workload, how,
                                       child_env({"PATH": env.get("PATH", "")}), fail_on_regression)
         progress(regression.line())

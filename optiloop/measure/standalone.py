@@ -11,9 +11,10 @@ from statistics import median
 
 import git
 
-from optiloop import vcs
+from optiloop import proc, vcs
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
+from optiloop.layout import python_env
 from optiloop.measure import instructions
 from optiloop.measure.interleaved import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TimedOut, TooFast, check_timeable, pyperf_command
@@ -110,6 +111,17 @@ class CompareSettings:
     min_speedup: float
     timeout: float
     budget: float | None
+    setup: str | None = None  # run once in each ref's tree before measuring (a build step)
+    python: Path | None = None  # the project's interpreter, as ``python`` in both trees (``layout.python_env``)
+
+
+def _set_up(trees: RefTrees, cmd: str, refs: Mapping[Side, str], timeout: float) -> None:
+    for side, ref in refs.items():
+        done = proc.run(cmd, trees.project_dir(side), trees.env_for(side), timeout)
+        if not done.ok:
+            why = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+            raise BadInput(f"the setup command fails at {ref} ({why})",
+                           f"make `{cmd}` succeed when run in a fresh clone of the project")
 
 
 def compare(path: Path, ref_a: str, ref_b: str, cmd: str, settings: CompareSettings, env: Mapping[str, str],
@@ -127,14 +139,19 @@ def compare(path: Path, ref_a: str, ref_b: str, cmd: str, settings: CompareSetti
     try:
         vcs.add_worktree(repo, dirs["baseline"], sha_a)
         vcs.add_worktree(repo, dirs["candidate"], sha_b)
+        if settings.python is not None:
+            env = python_env(env, settings.python, base / "bin")
         trees = RefTrees(dirs, subdir, env)
+        refs: dict[Side, str] = {"baseline": ref_a, "candidate": ref_b}
+        for side, ref in refs.items():
+            if not trees.project_dir(side).is_dir():
+                raise BadInput(f"{subdir} does not exist at {ref}", "pass --path of a directory in both refs")
+        if settings.setup:
+            _set_up(trees, settings.setup, refs, settings.timeout)
         with tempfile.TemporaryDirectory(prefix="optiloop-compare-") as tmp:
-            sides: tuple[tuple[Side, str], ...] = (("baseline", ref_a), ("candidate", ref_b))
-            for side, ref in sides:
-                where = trees.project_dir(side)
-                if not where.is_dir():
-                    raise BadInput(f"{subdir} does not exist at {ref}", "pass --path of a directory in both refs")
-                _first_run(cmd, where, env, Path(tmp) / f"check-{side}.json", settings.timeout, f" at {ref}")
+            for side, ref in refs.items():
+                _first_run(cmd, trees.project_dir(side), trees.env_for(side), Path(tmp) / f"check-{side}.json",
+                           settings.timeout, f" at {ref}")
             measurer = InterleavedMeasurer(trees, Workload(cmd), Journal(Path(tmp)), settings.rounds,
                                            settings.min_speedup, settings.timeout, settings.budget,
                                            on_round=on_round)

@@ -4,6 +4,7 @@ loopback server that mimics the GitHub REST endpoints the bot uses."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,36 @@ def test_regression_beyond_the_allowance_fails_the_job_and_prints_the_markdown(
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("optiloop: the head is ") and "more than --fail-on-regression 0.05 allows" in last
     assert not (repo / ".optiloop" / "runs").exists()  # no definition changed: no run was needed
+
+
+
+def test_the_regression_check_runs_the_setup_and_the_projects_python(
+        tmp_path: Path, python_on_path: dict[str, str]) -> None:
+    """A package that needs a generated (ignored) module: without --setup the workload cannot run at
+    the head and the check is skipped; with it, both trees are built and the slower head is found."""
+    repo = pr_repo(tmp_path, "import time\n\ntime.sleep(0.1)\n\n\n" + CORE)
+    (repo / "pkg" / "__init__.py").write_text("from pkg._generated import READY\n")
+    (repo / ".gitignore").write_text("_generated.py\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the package needs a generated module")
+    log = tmp_path / "python-calls.log"
+    wrapper = tmp_path / "project-python"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    env = {**python_on_path, "GITHUB_ACTIONS": "", "GITHUB_EVENT_NAME": "", "GITHUB_TOKEN": ""}
+    flags = ["pr", str(repo), "--base", "main", *RUN_FLAGS, "--fail-on-regression", "0.05"]
+
+    done = optiloop(*flags, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Regression check: not measured" in done.stdout and "_generated" in done.stdout
+
+    setup = "python -c \"open('pkg/_generated.py', 'w').write('READY = True')\""
+    done = optiloop(*flags, "--setup", setup, "--python", str(wrapper), env=env)
+    assert done.returncode == 1, done.stderr
+    assert "**slower: the head takes" in done.stdout
+    calls = log.read_text().splitlines()
+    assert sum("_generated.py" in c for c in calls) == 2 and any(c.endswith("bench.py") for c in calls)
+    assert not (repo / "pkg" / "_generated.py").exists()
 
 
 def actions_env(tmp_path: Path, repo: Path, gh: FakeGitHub, python_on_path: dict[str, str], fork: bool,

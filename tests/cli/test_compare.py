@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tests.cli.test_bench import one_line_error
@@ -63,3 +64,38 @@ def test_bad_refs_and_failing_workloads_are_one_line(tmp_path: Path, python_on_p
     assert "the workload command fails at HEAD " in line and "work.py" in line
     assert snapshot(repo) == before
     assert (repo / ".optiloop").is_dir() and not any((repo / ".optiloop").iterdir())
+
+
+def test_compare_sets_up_each_ref_and_runs_the_projects_python(tmp_path: Path,
+                                                               python_on_path: dict[str, str]) -> None:
+    """A src/ layout that needs a generated module: --setup builds it in each ref's tree, and --python
+    is the interpreter every run of the workload goes through."""
+    work = "import pkg\nprint(sum(i * i for i in range(pkg.N * {k})))\n"
+    repo = make_repo(tmp_path / "repo", {
+        "src/pkg/__init__.py": "from pkg._generated import N\n",
+        "work.py": work.format(k=10),
+        ".gitignore": "_generated.py\n",
+    })
+    (repo / "work.py").write_text(work.format(k=1))
+    git(repo, "commit", "-qam", "ten times less work")
+    log = tmp_path / "python-calls.log"
+    wrapper = tmp_path / "project-python"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    setup = "python -c \"open('src/pkg/_generated.py', 'w').write('N = 40000')\""
+    before = snapshot(repo)
+    done = optiloop("compare", "HEAD~1", "HEAD", "--workload", "python work.py", "--rounds", "2",
+                    cwd=repo, env=python_on_path)
+    assert done.returncode == 2 and "the workload command fails at HEAD~1" in one_line_error(done)
+    done = optiloop("compare", "HEAD~1", "HEAD", "--workload", "python work.py", "--rounds", "2", "--json",
+                    "--setup", setup, "--python", str(wrapper), cwd=repo, env=python_on_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rounds"] >= 2
+    calls = log.read_text().splitlines()
+    assert sum("open('src/pkg/_generated.py'" in c for c in calls) == 2  # the setup, once per ref
+    assert sum(c.endswith("work.py") for c in calls) >= 4  # both refs' workload runs, through pyperf
+    assert snapshot(repo) == before and not (repo / ".optiloop").exists()
+    done = optiloop("compare", "HEAD~1", "HEAD", "--workload", "python work.py", "--setup", "exit 3", cwd=repo,
+                    env=python_on_path)
+    assert done.returncode == 2 and "the setup command fails at HEAD~1 (exit code 3)" in one_line_error(done)
+    assert snapshot(repo) == before
