@@ -97,12 +97,15 @@ def test_changed_hot_function_only_one_comment_updated_and_one_suggestion_pr(
     with serve() as gh:
         gh.add_pull(7, "feature", head_sha=git(repo, "rev-parse", "HEAD").strip())
         gh.add_comment(7, "Looks good to me")
+        gh.fail("POST", "/pulls", 422)  # the first suggestion PR is refused: the comment still goes out
         args = ["pr", str(repo), "--base", "main", "--repo", "octo/shop", "--pr", "7", "--push",
                 "--no-regression-check", *RUN_FLAGS]
         env = github_env(gh, python_on_path)
 
         first = optiloop(*args, env=env)
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 1
+        assert first.stderr.strip().splitlines()[-1].startswith("optiloop: GitHub API: ")
+        assert "A pull request already exists" in first.stderr
         record = events(repo)
         profile = next(e for e in record if e["event"] == "profile")
         hot = {f"{h['path']}::{h['qualname']}" for h in profile["hotspots"]}  # type: ignore[attr-defined]
@@ -112,20 +115,27 @@ def test_changed_hot_function_only_one_comment_updated_and_one_suggestion_pr(
         ours = [c for c in gh.comments[7] if MARKER in c["body"]]
         assert len(ours) == 1
         assert "1 verified speedup(s)" in ours[0]["body"] and "`pkg.core.dedupe`" in ours[0]["body"]
-        assert "Suggested as #8" in ours[0]["body"]
-        pulls = [r.body for r in gh.seen("POST") if r.path.endswith("/pulls")]
-        assert len(pulls) == 1 and pulls[0] is not None
-        assert (pulls[0]["head"], pulls[0]["base"]) == ("optiloop/pr-7", "feature")
-        pushed = git(tmp_path / "remote.git", "log", "--format=%B", "feature..optiloop/pr-7")
-        assert "Optiloop-Target: pkg/core.py::dedupe" in pushed
-        assert TOKEN not in first.stdout + first.stderr
+        assert "Not pushed as a pull request" in ours[0]["body"]
+        assert len(gh.pulls) == 1  # only the PR itself
 
         second = optiloop(*args, env=env)
         assert second.returncode == 0, second.stderr
         ours = [c for c in gh.comments[7] if MARKER in c["body"]]
         assert len(ours) == 1 and len(gh.comments[7]) == 2  # updated in place, the human's comment kept
-        assert len([r for r in gh.seen("PATCH")]) == 1
-        assert len([r for r in gh.seen("POST") if r.path.endswith("/pulls")]) == 1  # no second PR
+        assert "Suggested as #8" in ours[0]["body"]
+        pulls = [r.body for r in gh.seen("POST") if r.path.endswith("/pulls")]
+        assert len(pulls) == 2 and pulls[1] is not None  # the refused one, then the one made
+        assert (pulls[1]["head"], pulls[1]["base"]) == ("optiloop/pr-7", "feature")
+        pushed = git(tmp_path / "remote.git", "log", "--format=%B", "feature..optiloop/pr-7")
+        assert "Optiloop-Target: pkg/core.py::dedupe" in pushed
+        assert TOKEN not in first.stdout + first.stderr + second.stdout + second.stderr
+
+        third = optiloop(*args, env=env)
+        assert third.returncode == 0, third.stderr
+        ours = [c for c in gh.comments[7] if MARKER in c["body"]]
+        assert len(ours) == 1 and len(gh.comments[7]) == 2
+        assert len([r for r in gh.seen("PATCH")]) == 2
+        assert len([r for r in gh.seen("POST") if r.path.endswith("/pulls")]) == 2  # no second PR
         run_id = str(events(repo)[0]["run_id"])
         assert run_id in ours[0]["body"] and "updated with these commits" in ours[0]["body"]
         tip = git(tmp_path / "remote.git", "log", "-1", "--format=%B", "optiloop/pr-7")
@@ -207,15 +217,39 @@ def test_in_actions_nothing_hot_changed_means_no_comment(tmp_path: Path, python_
     assert "none of them is hot in the workload" in (tmp_path / "summary.md").read_text()
 
 
-def test_a_fork_without_a_token_gets_a_notice_and_no_request(tmp_path: Path, python_on_path: dict[str, str]) -> None:
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["no-token", "read-only-token"])
+def test_a_fork_gets_a_notice_and_no_request(tmp_path: Path, python_on_path: dict[str, str],
+                                             token: str | None) -> None:
+    """A fork's pull_request run has no secrets and at most a read-only token: nothing can be posted."""
     repo = pr_repo(tmp_path, CORE.replace("    seen = []\n", "    seen = []  # order\n"))
     with serve() as gh:
         done = optiloop("pr", str(repo), *RUN_FLAGS,
-                        env=actions_env(tmp_path, repo, gh, python_on_path, fork=True, token=None))
+                        env=actions_env(tmp_path, repo, gh, python_on_path, fork=True, token=token))
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("::notice::") and "fork" in done.stdout
         assert gh.requests == []
     assert not (repo / ".optiloop").exists()
+
+
+def test_nothing_found_comments_only_with_comment_when_empty(tmp_path: Path,
+                                                            python_on_path: dict[str, str]) -> None:
+    repo = pr_repo(tmp_path, "# a module comment\n" + CORE)  # no definition changed: nothing to target
+    with serve() as gh:
+        gh.add_pull(7, "feature")
+        env = actions_env(tmp_path, repo, gh, python_on_path, fork=False, token=TOKEN)
+        flags = ["pr", str(repo), "--no-regression-check", *RUN_FLAGS]
+        done = optiloop(*flags, env=env)
+        assert done.returncode == 0, done.stderr
+        assert "nothing found: no comment" in done.stderr and gh.seen("POST") == []
+        done = optiloop(*flags, "--comment-when-empty", env=env)
+        assert done.returncode == 0, done.stderr
+        [posted] = gh.seen("POST")
+        assert posted.path == "/repos/octo/shop/issues/7/comments" and posted.body is not None
+        assert posted.body["body"].startswith(MARKER) and "changes no Python function" in posted.body["body"]
+        done = optiloop(*flags, "--comment-when-empty", env=env)  # a rerun edits that comment
+        assert done.returncode == 0, done.stderr
+        assert len(gh.seen("POST")) == 1 and len(gh.seen("PATCH")) == 1 and len(gh.comments[7]) == 1
+    assert not (repo / ".optiloop" / "runs").exists()
 
 
 def test_the_head_must_be_checked_out(tmp_path: Path, python_on_path: dict[str, str]) -> None:
