@@ -29,12 +29,22 @@ def _total(r: RunRecord) -> str:
     return f"{fmt_ratio(r.total.speedup)}x ({r.total.interval})" + (" before undo" if r.total_stale else "")
 
 
+def _speedups(r: RunRecord) -> list[float]:
+    return [a.verdict.speedup for a in r.accepted if a.verdict is not None]
+
+
+def _accepted(r: RunRecord) -> str:
+    """``kept/tried``, then the accepted speedups: ``2/5: 4.98x, 1.12x``."""
+    shown = ", ".join(f"{fmt_ratio(s)}x" for s in _speedups(r)[:4]) + (", ..." if len(r.accepted) > 4 else "")
+    return f"{len(r.accepted)}/{len(r.attempts)}" + (f": {shown}" if shown else "")
+
+
 def _row(r: RunRecord) -> dict[str, Any]:
     t = r.total
     return {
         "id": r.id, "date": r.started.isoformat() if r.started else None, "repository": r.repo,
         "subdir": r.subdir, "mode": r.mode, "status": r.status, "branch": r.branch, "attempts": len(r.attempts),
-        "accepted": len(r.accepted), "cost_usd": r.cost,
+        "accepted": len(r.accepted), "accepted_speedups": _speedups(r), "cost_usd": r.cost,
         "total": None if t is None else {"speedup": t.speedup, "ci_low": t.ci_low, "ci_high": t.ci_high,
                                          "level": t.level, "stale": r.total_stale},
     }  # fmt: skip
@@ -62,10 +72,10 @@ def runs(
             return
         table = Table(title=f"optiloop runs in {root}")
         for col in ("id", "date", "repository", "mode", "status", "accepted", "total speedup", "cost"):
-            table.add_column(col, overflow="fold", justify="right" if col in ("accepted", "cost") else "left")
+            table.add_column(col, overflow="fold", justify="right" if col == "cost" else "left")
         for r in records:
             repo = f"{r.repo}/{r.subdir}" if r.subdir else r.repo
-            cells = (r.id, fmt_when(r.started), repo, r.mode, r.status, f"{len(r.accepted)}/{len(r.attempts)}",
+            cells = (r.id, fmt_when(r.started), repo, r.mode, r.status, _accepted(r),
                      _total(r), fmt_cost(r.cost))
             table.add_row(*(Text(c) for c in cells))
         out.print(table)

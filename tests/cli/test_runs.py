@@ -24,11 +24,12 @@ def test_runs_lists_newest_first_as_a_table_and_as_json(tmp_path: Path) -> None:
     table = optiloop("runs", str(repo))
     assert table.returncode == 0, table.stderr
     assert table.stdout.index(RUN_ID) < table.stdout.index(OLDER)
-    assert "4.10x (3.60-4.60)" in table.stdout and "2/5" in table.stdout and "$0.0244" in table.stdout
+    assert "4.10x (3.60-4.60)" in table.stdout and "2/5: 3.20x, 1.50x" in table.stdout and "$0.0244" in table.stdout
     assert "interrupted" in table.stdout and "finished" in table.stdout
     rows = json.loads(optiloop("runs", str(repo), "--json").stdout)
     assert [r["id"] for r in rows] == [RUN_ID, OLDER]
     assert rows[0]["total"]["speedup"] == 4.1 and rows[0]["accepted"] == 2 and rows[1]["total"] is None
+    assert rows[0]["accepted_speedups"] == [3.2, 1.5]
     assert rows[1]["status"] == "interrupted"
 
 
