@@ -13,8 +13,9 @@ from optiloop.errors import OptiloopError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-if not out.is_terminal:  # piped or captured: tables take their natural width, so no name is ever folded
-    out.width = max(out.width, 1000)
+for _console in (out, err):
+    if not _console.is_terminal:  # piped or captured: tables take their natural width, so no name is folded
+        _console.width = max(_console.width, 1000)
 
 
 @contextmanager

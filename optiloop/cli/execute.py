@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from rich.console import Console
+
 from optiloop.app import Prepared, finish
-from optiloop.cli.common import out, progress, say
+from optiloop.cli.common import out, progress
 from optiloop.measure.total import measure_total
 from optiloop.report import write_reports
 from optiloop.report.terminal import attempt_line, closing_lines, summary_table
 from optiloop.types import RunSummary, Verdict, Workload
 
 
-def execute(prepared: Prepared) -> RunSummary:
-    """Baseline, profile, then attempts until the budget or the ideas run out."""
+def execute(prepared: Prepared, console: Console = out) -> RunSummary:
+    """Baseline, profile, then attempts until the budget or the ideas run out; the summary table and
+    closing lines go to ``console`` (stdout, or stderr where stdout is kept for something else)."""
     loop = prepared.loop
     for note in prepared.notes:
         progress(f"note: {note}")
@@ -40,9 +43,9 @@ def execute(prepared: Prepared) -> RunSummary:
     finally:
         finish(prepared, summary if summary is not None else loop.summary(), error)
         report = write_reports(prepared.journal.dir)
-    out.print(summary_table(summary))
+    console.print(summary_table(summary))
     for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report):
-        say(line)
+        console.print(line, markup=False)
     return summary
 
 

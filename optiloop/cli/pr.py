@@ -28,7 +28,7 @@ from optiloop.bot.pr import (
     publish,
     push_suggestion,
 )
-from optiloop.cli.common import errors_to_exit, progress, say
+from optiloop.cli.common import err, errors_to_exit, progress, say
 from optiloop.cli.compare import compare_settings
 from optiloop.cli.execute import execute
 from optiloop.cli.options import (
@@ -175,7 +175,7 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullReq
     accepted, hot, report, run_branch, subdir = 0, set[Key](), "", "", ""
     if changed:
         prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr")
-        summary = execute(prepared)
+        summary = execute(prepared, err)  # stdout is the comment's Markdown alone
         accepted, run_branch = len(summary.accepted), summary.branch
         hot = hot_keys(prepared.journal.events())
         subdir = prepared.workspace.subdir

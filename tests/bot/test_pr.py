@@ -211,6 +211,7 @@ def test_in_actions_nothing_hot_changed_means_no_comment(tmp_path: Path, python_
         done = optiloop("pr", str(repo), "--no-regression-check", *RUN_FLAGS, env=env)
         assert done.returncode == 0, done.stderr
         assert "nothing found: no comment" in done.stderr and "::notice::" not in done.stdout
+        assert "Stopped: " in done.stderr and done.stdout == ""  # the run's summary is not on stdout
         assert [r.path for r in gh.requests] == ["/repos/octo/shop/pulls/7", "/repos/octo/shop/issues/7/comments"]
         assert 7 not in gh.comments
     assert [e for e in events(repo) if e["event"] == "candidate"] == []
