@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from optiloop.errors import BadInput, RunFailure
+from optiloop.journal import write_atomic
 
 EXCLUDE_LINE = "/.optiloop/"
 FALLBACK_IDENTITY = {"name": "optiloop", "email": "optiloop@localhost"}
@@ -82,7 +83,7 @@ def exclude_optiloop_dir(repo: git.Repo) -> bytes | None:
         return None
     exclude.parent.mkdir(parents=True, exist_ok=True)
     sep = b"" if not before or before.endswith(b"\n") else b"\n"
-    exclude.write_bytes(before + sep + EXCLUDE_LINE.encode() + b"\n")
+    write_atomic(exclude, before + sep + EXCLUDE_LINE.encode() + b"\n")  # a kill never truncates the user's file
     return before
 
 
@@ -90,7 +91,7 @@ def restore_exclude(repo: git.Repo, before: bytes) -> None:
     path = Path(repo.git.rev_parse("--git-common-dir"))
     if not path.is_absolute():
         path = Path(repo.working_dir) / path
-    (path / "info" / "exclude").write_bytes(before)
+    write_atomic(path / "info" / "exclude", before)
 
 
 def add_worktree(repo: git.Repo, path: Path, ref: str, branch: str | None = None) -> git.Repo:

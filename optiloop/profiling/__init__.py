@@ -8,6 +8,7 @@ from typing import Protocol
 
 from optiloop import proc
 from optiloop.errors import RunFailure
+from optiloop.journal import write_atomic
 from optiloop.profiling import fallback
 from optiloop.profiling.addressable import addressable_share, breakdown
 from optiloop.profiling.collapsed import Resolver, Stack, format_raw, parse_raw, ranked
@@ -153,7 +154,7 @@ class PySpyProfiler:
                 self._fall_back("the workload ends before py-spy can attach to it; it needs about 50 ms")
         if self.fallback:  # exact call counts for the record, from a run of its own (cProfile's overhead)
             fallback.cprofile(self.workload.cmd, cwd, env, self.artifacts(f"profiles/{label}-cprofile"), self.timeout)
-        self.artifacts(f"profiles/{label}.txt").write_text(format_raw(stacks), encoding="utf-8")
+        write_atomic(self.artifacts(f"profiles/{label}.txt"), format_raw(stacks))  # reports read it back
         write_speedscope(self.artifacts(f"profiles/{label}.speedscope.json"), stacks, label, self.rate)
         return stacks
 

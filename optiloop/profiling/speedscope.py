@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from optiloop.journal import write_atomic
 from optiloop.profiling.collapsed import Frame, Stack
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
@@ -49,5 +50,5 @@ def speedscope(stacks: list[tuple[Stack, int]], name: str, rate: int | None = No
 
 def write_speedscope(path: Path, stacks: list[tuple[Stack, int]], name: str, rate: int | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(speedscope(stacks, name, rate)) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(speedscope(stacks, name, rate)) + "\n")  # the HTML report reads it back
     return path

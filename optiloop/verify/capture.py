@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from optiloop import proc
+from optiloop.journal import write_atomic
 from optiloop.types import Target, Workload
 from optiloop.workspace import Workspace
 
@@ -75,12 +76,10 @@ class Capturer:
             return self._cache[key]
         where = self.dir / key
         meta = where / "meta.json"
-        if meta.is_file():
-            log = _load_meta(meta)
-        else:
+        log = _load_meta(meta)
+        if log is None:  # none yet, or one a crash cut short before atomic writes: capture (again)
             log = self._capture(target, where)
-            meta.write_text(json.dumps({**log.__dict__, "path": str(log.path) if log.path else None}) + "\n",
-                            encoding="utf-8")
+            write_atomic(meta, json.dumps({**log.__dict__, "path": str(log.path) if log.path else None}) + "\n")
         self._cache[key] = log
         return log
 
@@ -88,10 +87,12 @@ class Capturer:
         raw = where / "raw"
         shutil.rmtree(raw, ignore_errors=True)
         raw.mkdir(parents=True)
+        for stale in where.glob("selfcheck-seed*.json"):  # the gate's self-checks of an earlier capture here
+            stale.unlink(missing_ok=True)
         tree = self.ws.tree_dir("baseline")
         spec = {"modules": module_names(target.path), "file": str(tree / target.path),
                 "qualname": target.qualname, "limit": self.limit, "out": str(raw)}
-        (where / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        write_atomic(where / "spec.json", json.dumps(spec))
         env = hook_env(self.ws.env_for("baseline"), OPTILOOP_CAPTURE=str(where / "spec.json"))
         done = proc.run(self.workload.cmd, self.ws.project_dir("baseline") / self.workload.cwd, env, self.timeout,
                         self.memory_mb)
@@ -116,8 +117,7 @@ class Capturer:
         total = sum(int(p["total_calls"]) for p in parts)
         skipped = sum(int(p["skipped"]) for p in parts)
         problem = "" if any(p["hooked"] for p in parts) else str(first["problem"])
-        with open(out, "wb") as fh:
-            pickle.dump({"calls": calls}, fh, pickle.HIGHEST_PROTOCOL)
+        write_atomic(out, pickle.dumps({"calls": calls}, pickle.HIGHEST_PROTOCOL))
         tree = self.ws.tree_dir("baseline")
         return CallLog(
             path=out if calls else None,
@@ -145,8 +145,16 @@ def _with_problem(log: CallLog, problem: str) -> CallLog:
                    log.sys_path, problem)
 
 
-def _load_meta(meta: Path) -> CallLog:
-    data = json.loads(meta.read_text(encoding="utf-8"))
-    path = data.pop("path")
-    data["sys_path"] = tuple(data["sys_path"])
-    return CallLog(path=Path(path) if path else None, **data)
+def _load_meta(meta: Path) -> CallLog | None:
+    """The capture ``meta`` describes; None when there is none, or it is unreadable or torn (written by a
+    run killed mid-write before writes were atomic), or its ``calls.pkl`` is gone: then it is made again."""
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        path = data.pop("path")
+        data["sys_path"] = tuple(data["sys_path"])
+        log = CallLog(path=Path(path) if path else None, **data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if log.path is not None and not log.path.is_file():
+        return None
+    return log

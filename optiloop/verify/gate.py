@@ -16,6 +16,7 @@ rejected as overfitted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -28,6 +29,7 @@ from typing import Any
 
 from optiloop import proc
 from optiloop import targets as target_tools
+from optiloop.journal import write_atomic
 from optiloop.paths import scripts_in
 from optiloop.types import Candidate, Check, Target, Workload
 from optiloop.verify.capture import CallLog, Capturer, hook_env
@@ -39,6 +41,10 @@ WEAK_EVIDENCE = "weak evidence"  # marks a replay Check whose detail rests on fe
 MIN_CALLS = 5
 HOLD_OUT_EVERY = 5  # every 5th captured call is held out
 SECOND_SEED = "1"
+# the one detail of every held-out failure: nothing about which call failed, nor how
+OVERFITTED = ("overfitted: passes the real calls it was checked on, but not the ones held out (calls from the same "
+              "workload that are never shown to the model, not even in failure feedback; what differed is only in "
+              "the run record, artifacts/held-out/)")
 CHILD = Path(__file__).resolve().parent / "replay_child.py"
 _MARK = re.compile(r"^@@optiloop (.*)$", re.MULTILINE)
 
@@ -56,6 +62,15 @@ def _stage(stderr: str) -> str:
 
 def _without_marks(text: str) -> str:
     return _MARK.sub("", text).strip()
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None when it is missing, unreadable or torn (then it is made again)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 class Gate:
@@ -198,8 +213,8 @@ class Gate:
         if log.path is None:
             return {"unstable": []}
         cached = log.path.parent / f"selfcheck-seed{seed}.json"
-        if cached.is_file():
-            found: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+        found = _read_json(cached)
+        if found is not None and "unstable" in found:
             return found
         start = time.perf_counter()
         budget = self.replay_floor + self.replay_factor * log.seconds
@@ -208,7 +223,7 @@ class Gate:
             result = {"unstable": list(range(1, log.calls + 1))}
         found = {k: result.get(k, {}) for k in ("effects", "output", "times")}
         found["unstable"] = [int(n) for n in result.get("unstable", ())]
-        cached.write_text(json.dumps(found), encoding="utf-8")
+        write_atomic(cached, json.dumps(found))
         self.seconds[f"self-check-{seed}"] = time.perf_counter() - start
         return found
 
@@ -273,22 +288,66 @@ class Gate:
         return Check("hash seed", True, f"same results under PYTHONHASHSEED={SECOND_SEED}")
 
     def _held_out(self, candidate: Candidate) -> list[Check]:
-        log, held, unstable = self._held
+        """The held-out calls, under both hash seeds. Every way they can fail (result, exception, argument
+        state, side effects or output, hash seed, a hang, a crash) gives the same detail, which says nothing
+        about the calls: what differed goes only to the run record (``held_out_record``), which no prompt reads."""
+        log, held, _ = self._held
         if log is None or not held:
             return []
+        target = candidate.target
         budget = self.replay_floor + self.replay_factor * log.seconds
-        keep = set(held)
+        problem, replayed = self._held_out_problem(target, log, held, "0", budget)
+        if problem is None:
+            stable = [n for n in held if n not in self.self_check(target, log, SECOND_SEED)["unstable"]]
+            problem, _ = self._held_out_problem(target, log, stable, SECOND_SEED, budget) if stable else (None, 0)
+        if problem is not None:
+            self._record_held_out(candidate, held, problem)
+            return [Check("held-out calls", False, OVERFITTED)]
+        return [Check("held-out calls", True, f"{replayed} held-out real call(s) replayed the same, also under "
+                                              f"PYTHONHASHSEED={SECOND_SEED}")]
+
+    def _held_out_problem(self, target: Target, log: CallLog, calls: list[int], seed: str,
+                          budget: float) -> tuple[dict[str, str] | None, int]:
+        """What went wrong replaying only ``calls`` under ``seed`` (None if nothing), and how many replayed."""
+        keep = set(calls)
         skip = [n for n in range(1, log.calls + 1) if n not in keep]
-        done, result, _ = self._child(candidate.target, log, self.side, budget, skip=skip)
-        if not result.get("done") or result.get("mismatch"):
-            # no detail about the call: held-out calls are never shown, not even in failure feedback
-            return [Check("held-out calls", False,
-                          f"overfitted: passes the real calls it was checked on, but not the {len(held)} held out "
-                          "(calls from the same workload that are never shown)")]
-        problem = side_effects(self.self_check(candidate.target, log), result)
-        if problem:
-            return [Check("side effects", False, problem)]
-        return [Check("held-out calls", True, f"{result.get('replayed', 0)} held-out real call(s) replayed the same")]
+        done, result, _ = self._child(target, log, self.side, budget, seed, skip=skip)
+        stage = _stage(done.stderr)
+        found: dict[str, str] | None = None
+        if done.timed_out:
+            found = {"kind": "timed out", "detail": f"timed out after {_secs(budget)} at {stage}"}
+        elif result.get("memory") or (not result.get("done") and "MemoryError" in done.stderr):
+            found = {"kind": "memory", "detail": f"exceeded the memory limit of {self.memory_mb} MB at "
+                                                 f"{result.get('mismatch') or stage}"}
+        elif not result.get("done"):
+            tail = _without_marks(done.tail()) or f"exit code {done.returncode}"
+            found = {"kind": "crashed", "detail": f"the replay process died at {stage}: {tail}"}
+        elif result.get("mismatch"):
+            kind = "results" if seed == "0" else "hash seed"
+            found = {"kind": kind, "detail": str(result["mismatch"])}
+        else:
+            effects = side_effects(self.self_check(target, log, seed), result)
+            found = {"kind": "side effects", "detail": effects} if effects else None
+        if found is not None:
+            found["hash_seed"] = seed
+        return found, int(result.get("replayed", 0))
+
+    def held_out_record(self, candidate: Candidate) -> Path:
+        """Where the specifics of ``candidate``'s held-out failure are written: the run record's
+        ``artifacts/held-out/<target>-<hash of the verified module>.json``."""
+        target = candidate.target
+        module = self.ws.read(target.path, self.side)
+        digest = hashlib.sha1(f"{target.key}\n{module}".encode()).hexdigest()[:12]
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", target.qualname)[:60]
+        return self.artifacts / "held-out" / f"{slug}-{digest}.json"
+
+    def _record_held_out(self, candidate: Candidate, held: list[int], problem: dict[str, str]) -> None:
+        """Write what the held-out replay found to the run record (never to a check's detail)."""
+        path = self.held_out_record(candidate)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"target": candidate.target.key, "qualname": candidate.target.qualname, "origin": candidate.origin,
+                  "rationale": candidate.rationale, "source": candidate.new_source, "held_out_calls": held, **problem}
+        write_atomic(path, json.dumps(record, indent=2) + "\n")
 
     def _evidence(self, log: CallLog | None, result: dict[str, Any], unstable: int) -> str:
         replayed = int(result.get("replayed", 0))

@@ -189,6 +189,10 @@ def test_repair_and_refine_prompts(server: FakeModelServer, tmp_path: Path) -> N
     t = target()
     m.propose(Request(t, repair=Repair("def slow(xs):\n    return xs[0]\n", "tests: AssertionError: 3 != 1")))
     assert "AssertionError: 3 != 1" in server.requests[-1].prompt and "return xs[0]" in server.requests[-1].prompt
+    from optiloop.verify.gate import OVERFITTED
+    m.propose(Request(t, repair=Repair("def slow(xs):\n    return 1\n", f"held-out calls: {OVERFITTED}")))
+    assert "not on other real calls from the same workload" in server.requests[-1].prompt
+    assert "replay of real calls from the workload gave different results" not in server.requests[-1].prompt
     faster = build_target(Hotspot("slow", "m.py", 4, 0.2, 0.2, ((5, 0.18),)),
                           "import math\n\n\ndef slow(xs):\n    return min(xs)\n")
     assert faster is not None

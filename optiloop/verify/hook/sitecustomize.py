@@ -239,9 +239,11 @@ def _start_where(path: str) -> None:
                 continue
             file = getattr(module, "__file__", None)
             found[name] = [file] if file else [str(p) for p in getattr(module, "__path__", ())]  # namespace
-        try:
-            with open(os.path.join(spec["out"], f"{os.getpid()}.json"), "w", encoding="utf-8") as fh:
+        out = os.path.join(spec["out"], f"{os.getpid()}.json")
+        try:  # a temporary name, then a rename: a reader never sees half a file
+            with open(out + ".tmp", "w", encoding="utf-8") as fh:
                 json.dump(found, fh)
+            os.replace(out + ".tmp", out)
         except OSError:
             pass
 
