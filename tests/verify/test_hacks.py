@@ -8,12 +8,21 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
+import libcst as cst
 import pytest
 
+from optiloop.edit import apply_candidate
+from optiloop.models import Request
+from optiloop.models.builtin import BuiltinModel
+from optiloop.targets import build_target
+from optiloop.types import Applied, Hotspot
 from optiloop.verify.gate import HOLD_OUT_EVERY, local_speedup, side_effects
 from optiloop.verify.hacks import impurity, static_findings
 from tests.verify.conftest import Shop, target
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 ORIGINAL = '''import re
 WORD = re.compile(r"\\w+")
@@ -131,13 +140,80 @@ def test_a_cache_on_a_pure_function_is_allowed_and_says_so() -> None:
 
 
 def test_purity_is_conservative() -> None:
-    import ast
-
-    tree = ast.parse(ORIGINAL)
+    tree = ORIGINAL
     assert impurity(tree, "fib") is None
     assert impurity(tree, "count") == "it returns a new mutable object, which a cache would share between callers"
     assert impurity(tree, "stamp") == "it calls time.time"
     assert impurity(tree, "remember") is not None
+
+
+# -- what resolving names through imports (libcst scopes) catches that matching spelled names did not ------
+
+ALIASED = [
+    ("lru_cache imported as memo, on a function that is not pure", "stamp",
+     "from functools import lru_cache as memo\n@memo(maxsize=None)\ndef stamp(x):\n    import time\n"
+     "    return (x, time.time())\n",
+     "adds a cache keyed on its inputs: @functools.lru_cache, but it calls time.time"),
+    ("sys._getframe imported as f", "score",
+     "from sys import _getframe as f\ndef score(items, weights):\n    caller = f(1)\n"
+     "    return sum(weights[i] for i in items)\n",
+     "inspects the call stack: uses sys._getframe"),
+    ("inspect imported as ins", "score",
+     "import inspect as ins\ndef score(items, weights):\n    if len(ins.stack()) > 50:\n        return 0\n"
+     "    return sum(weights[i] for i in items)\n",
+     "inspects the call stack: uses inspect.stack"),
+    ("os.environ imported as env", "score",
+     "from os import environ as env\ndef score(items, weights):\n    if env.get('CI'):\n        return 0\n"
+     "    return sum(weights[i] for i in items)\n",
+     "reads the harness or its environment: uses environ"),
+    ("print imported from builtins as p", "score",
+     "from builtins import print as p\ndef score(items, weights):\n    p('fast')\n"
+     "    return sum(weights[i] for i in items)\n",
+     "stray output: calls print"),
+]
+
+
+@pytest.mark.parametrize("case", ALIASED, ids=[h[0] for h in ALIASED])
+def test_hacks_behind_an_alias_are_found(case: tuple[str, str, str, str]) -> None:
+    _, name, new, says = case
+    findings, note = static_findings(ORIGINAL, swap(name, new), name, ["bench.py"])
+    assert note == "" and any(str(f).startswith(says) for f in findings), findings
+
+
+def test_an_aliased_cache_on_a_pure_function_is_allowed_and_named() -> None:
+    new = ("from functools import cache as memo\n@memo\ndef fib(n):\n    if n < 2:\n        return n\n"
+           "    return fib(n - 1) + fib(n - 2)\n")
+    findings, note = static_findings(ORIGINAL, swap("fib", new), "fib")
+    assert findings == [] and note.startswith("caches results keyed on its arguments (@functools.cache)")
+
+
+def test_a_local_named_like_a_builtin_is_not_the_builtin() -> None:
+    new = "def score(items, weights):\n    open = weights.__getitem__\n    return sum(open(i) for i in items)\n"
+    assert static_findings(ORIGINAL, swap("score", new), "score", ["bench.py"]) == ([], "")
+
+
+def test_a_candidate_that_does_not_parse_is_left_to_the_parses_check() -> None:
+    assert static_findings(ORIGINAL, ORIGINAL + "\ndef broken(:\n", "fib") == ([], "")
+
+
+@pytest.mark.parametrize("example", ["inventory", "routes", "wordfreq"])
+def test_every_builtin_candidate_for_the_examples_passes(example: str) -> None:
+    [path] = [p for p in (EXAMPLES / example / example).glob("*.py") if p.name != "__init__.py"]
+    module = path.read_text()
+    checked = 0
+    for stmt in cst.parse_module(module).body:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        name = stmt.name.value
+        found = build_target(Hotspot(name, path.name, 1, 0.5, 0.5), module)
+        assert found is not None
+        for candidate in BuiltinModel().propose(Request(found)):
+            applied = apply_candidate(module, name, candidate.new_source, path.name)
+            assert isinstance(applied, Applied), (name, candidate.origin, applied)
+            findings, _ = static_findings(module, applied.new_module, name, ["workload.py"])
+            assert findings == [], (name, candidate.origin, findings)
+            checked += 1
+    assert checked >= 3  # the catalog has rewrites for several of each example's functions
 
 
 def test_removed_public_names_are_found() -> None:
