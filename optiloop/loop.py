@@ -19,7 +19,7 @@ from dataclasses import replace
 from optiloop.budget import Budget, Limits, Turns
 from optiloop.edit import normalized
 from optiloop.followup import Followups
-from optiloop.measure import amdahl
+from optiloop.measure.stats import allowed
 from optiloop.models import Feedback, Request
 from optiloop.profiling.addressable import unreachable
 from optiloop.report.commit import commit_message
@@ -144,9 +144,9 @@ class Loop:
         attempt = replace(attempt, checks=self.s.verifier.verify(candidate))
         if not all(c.passed for c in attempt.checks):
             return attempt
-        local = self.s.verifier.local_speedup
-        predicted = amdahl(target.hotspot.total_frac, local) if local else None  # what the profile allows
-        verdict = self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key)
+        predicted, bound = allowed(target.hotspot.total_frac, self.s.verifier.local_speedup)  # Amdahl or its bound
+        verdict = replace(self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key),
+                          predicted_bound=bound)
         attempt = replace(attempt, verdict=verdict)
         if verdict.accepted:  # the full suite, once per accepted candidate, before anyone decides or commits
             attempt = replace(attempt, checks=(*attempt.checks, self.s.verifier.confirm(candidate)))

@@ -168,11 +168,14 @@ class Verdict:
     level: float = 0.95  # confidence level of [ci_low, ci_high]; a sequential look uses a stricter one
     outcome: Outcome | Literal[""] = ""  # "" (hand-made or older verdicts): FASTER if accepted, else NOT FASTER
     predicted: float | None = None  # the workload speedup the profile allows (Amdahl), when the loop gave one
+    predicted_bound: bool = False  # ``predicted`` is only the bound 1 / (1 - f) (no local speedup was timed)
     rank_p: float | None = None  # one-sided p-value of the rank test (Mann-Whitney U) of the reported measurement
 
     def __post_init__(self) -> None:
         if not self.outcome:
             object.__setattr__(self, "outcome", "FASTER" if self.accepted else "NOT FASTER")
+        if self.predicted is None and self.predicted_bound:
+            object.__setattr__(self, "predicted_bound", False)  # no prediction: nothing is a bound
 
     @property
     def interval(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from optiloop.loop import Limits, Loop, Stages
 from optiloop.models import Refine, Repair, Request, Spend
 from optiloop.targets import targets_from
 from optiloop.types import Attempt, Candidate, Check, Hotspot, Measurement, Profile, Verdict
+from tests.measure.test_interleaved import Fixed
 
 MODULE = "def slow(xs):\n    return sorted(xs)[0]\n\n\ndef other(x):\n    return x + 1\n"
 
@@ -88,7 +90,7 @@ class Measurer:
         fast = "min(" in self.place.staged.get("m.py", "")
         s = 2.0 if fast else 1.03 if "# slightly" in self.place.staged.get("m.py", "") else 1.0
         return Verdict(s, s * 0.9, s * 1.1, fast, fast, "faster" if fast else "not significant",
-                       Measurement.of([1.0, 1.0]), Measurement.of([1 / s, 1 / s]))
+                       Measurement.of([1.0, 1.0]), Measurement.of([1 / s, 1 / s]), predicted=predicted)
 
 
 class Journal:
@@ -308,3 +310,30 @@ def test_the_measurer_hears_what_the_profile_allows_and_which_target_it_is() -> 
     (label, predicted, target), = loop.s.measurer.asked  # type: ignore[attr-defined]
     assert label == "attempt-1" and target == "m.py::slow"
     assert predicted == pytest.approx(1 / (0.2 + 0.8 / 4.0))  # Amdahl: 80% of the time, 4x faster
+    assert loop.attempts[0].verdict is not None and not loop.attempts[0].verdict.predicted_bound
+
+
+def test_without_a_local_speedup_the_measurer_hears_the_bound_of_an_infinitely_fast_target() -> None:
+    loop, _, _, _ = make({"slow": ["def slow(xs):\n    return min(xs)\n"]})  # the Verifier times no local speedup
+    loop.start()
+    attempt = loop.step()
+    (_, predicted, _), = loop.s.measurer.asked  # type: ignore[attr-defined]
+    assert predicted == pytest.approx(1 / (1 - 0.8))  # 80% of the time: at most 5x, however fast the target
+    assert attempt is not None and attempt.verdict is not None and attempt.verdict.predicted_bound
+
+
+def test_a_gain_far_above_the_bound_gets_a_second_confirmation_before_the_commit(tmp_path: Path) -> None:
+    place, profiler = Files(), Profiler()
+    ten_x = [0.1, 0.101, 0.099, 0.1, 0.1]  # 10x: far above the 5x that 80% of the profile allows
+    measurer = Fixed(tmp_path, ten_x * 3)
+    stages = Stages(profiler, targets_from, Model({"slow": ["def slow(xs):\n    return min(xs)\n"]}), apply_candidate,
+                    Verifier(place), measurer, place, Journal())
+    loop = Loop(stages, Limits(10, 2), "run1")
+    loop.start()
+    attempt = loop.step()
+    assert attempt is not None and attempt.accepted and attempt.verdict is not None
+    assert attempt.verdict.predicted == pytest.approx(5.0) and attempt.verdict.predicted_bound
+    assert any(c.startswith("attempt-1-confirm2/") for c in measurer.calls)
+    assert "confirmed twice on fresh samples" in attempt.verdict.reason
+    assert "far above the 5.00x the profile allows" in attempt.verdict.reason
+    assert "the profile (Amdahl) allows at most 5.00x" in place.commits[0]

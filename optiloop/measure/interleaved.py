@@ -1,6 +1,6 @@
 """The interleaved A/B measurer: noise floor, quick screen, sequential looks with three outcomes,
-confirmation on fresh samples (stricter for each further candidate of a target; twice when the
-measured gain is far above what the profile allows)."""
+confirmation on fresh samples (with a shrinking share of the error for each further candidate of a
+target; twice when the measured gain is far above what the profile allows)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from optiloop.measure.stats import (
     RANK_ALPHA,
     Noise,
     Plan,
+    family_share,
     far_above,
     interval,
     noise_of,
@@ -44,6 +45,20 @@ class Trees(Protocol):
 
 def fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
+
+
+def error_share(family: int) -> float:
+    """The share of ``ALPHA`` and ``RANK_ALPHA`` a measurement may spend: ``stats.family_share(m)`` for the
+    confirmation of a target's ``m``-th candidate, all of it outside a family (``family`` 0)."""
+    return family_share(family) if family > 0 else 1.0
+
+
+def stricter(family: int) -> str:
+    """The clause a confirmation's reason gets in a family, e.g. ``at levels 1.64x stricter (candidate 1 of
+    this target)``: the factor is ``1 / family_share(m)``; empty outside a family."""
+    if family <= 0:
+        return ""
+    return f"at levels {1.0 / family_share(family):.3g}x stricter (candidate {family} of this target)"
 
 
 def decide(
@@ -181,9 +196,11 @@ class InterleavedMeasurer:
         that confirmation decides and is reported (the first measurement picked it, so it is biased).
 
         ``target`` (a target's key) counts the candidates measured for it: the confirmation of the
-        ``m``-th is made ``m`` times stricter (Bonferroni). ``predicted`` is the workload speedup the
-        profile allows (Amdahl); a confirmed gain far above it is confirmed a second time."""
-        family = 1
+        ``m``-th spends ``stats.family_share(m)`` of the error (the shares sum to 1, so a target's
+        confirmations together spend at most one test's error); without a target, the full levels.
+        ``predicted`` is the workload speedup the profile allows (Amdahl, or its bound); a confirmed gain
+        far above it is confirmed a second time."""
+        family = 0
         if target is not None:
             family = self.measured[target] = self.measured.get(target, 0) + 1
         first = self.measure(label, measurements=2)
@@ -191,13 +208,13 @@ class InterleavedMeasurer:
             return replace(first, predicted=predicted)
         return self.confirm(label, first, family, predicted)
 
-    def confirm(self, label: str, first: Verdict, family: int = 1, predicted: float | None = None) -> Verdict:
-        """Measure a selected candidate again on fresh rounds, at levels ``family`` times stricter (the
-        candidates it was picked from); only this confirmation is reported. When its speedup is far above
-        ``predicted`` (``stats.far_above``), a second confirmation must pass too."""
+    def confirm(self, label: str, first: Verdict, family: int = 0, predicted: float | None = None) -> Verdict:
+        """Measure a selected candidate again on fresh rounds; ``family`` = m > 0 (the m-th candidate of its
+        target) spends only ``family_share(m)`` of both tests' error. Only this confirmation is reported.
+        When its speedup is far above ``predicted`` (``stats.far_above``), a second confirmation must pass too."""
         confirmation = self.measure(f"{label}-confirm", measurements=2, family=family)
         seconds = first.seconds + confirmation.seconds
-        among = f", at a level {family} times stricter for {family} candidates of this target" if family > 1 else ""
+        among = f", {stricter(family)}" if family > 0 else ""
         if not confirmation.accepted:
             return replace(confirmation, seconds=seconds, predicted=predicted,
                            reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first{among}): "
@@ -216,19 +233,20 @@ class InterleavedMeasurer:
         return replace(confirmation, seconds=seconds, predicted=predicted,
                        reason=f"{confirmation.reason}; confirmed on fresh samples{among}{allows}")
 
-    def plan(self, round_seconds: float, measurements: int = 1, family: int = 1) -> Plan:
+    def plan(self, round_seconds: float, measurements: int = 1, family: int = 0) -> Plan:
         """Rounds of one measurement. Without a budget: a first look at ``rounds``, and looks up to
         ``GROWTH`` times that for a verdict still unclear (clear wins and losses stop at the first look or
-        the screen); with a budget: as many rounds as fit it. ``family`` > 1 divides the error spent."""
-        alpha = ALPHA / max(1, family)
+        the screen); with a budget: as many rounds as fit it. ``family`` > 0 spends ``error_share(family)``."""
+        alpha = ALPHA * error_share(family)
         if self.budget is None:
             return plan(self.rounds, self.rounds * GROWTH, self.screen, alpha)
         most = rounds_for_budget(self.budget, round_seconds, measurements)
         return plan(min(self.rounds, most), most, self.screen, alpha)
 
-    def measure(self, label: str, measurements: int = 1, family: int = 1) -> Verdict:
+    def measure(self, label: str, measurements: int = 1, family: int = 0) -> Verdict:
         """One interleaved A/B comparison, without confirmation: the quick screen, then the looks.
-        ``family`` > 1 (a confirmation among that many candidates) divides both tests' levels by it."""
+        ``family`` = m > 0 (the confirmation of a target's m-th candidate) spends ``family_share(m)`` of both
+        tests' error: the interval's and the rank test's."""
         start = time.monotonic()
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
         the_plan: Plan | None = None
@@ -249,7 +267,8 @@ class InterleavedMeasurer:
                 the_plan = self.plan(self.round_seconds or (time.monotonic() - began), measurements, family)
             if self.on_round is not None:
                 self.on_round(i, the_plan.most)
-            verdict = self._look(the_plan, samples["baseline"], samples["candidate"], RANK_ALPHA / max(1, family))
+            verdict = self._look(the_plan, samples["baseline"], samples["candidate"],
+                                RANK_ALPHA * error_share(family))
             if verdict is not None:
                 return self._finish(label, verdict, the_plan, time.monotonic() - start, family)
 
@@ -290,7 +309,7 @@ class InterleavedMeasurer:
         could use: stop and reject. Stopping to reject never adds false accepts, so it spends no error."""
         return interval(base, cand, 0.95)[2] < self.threshold(p.most)
 
-    def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float, family: int = 1) -> Verdict:
+    def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float, family: int = 0) -> Verdict:
         n = len(verdict.baseline.samples) if verdict.baseline else 0
         counts = self._instructions(label)
         reason = verdict.reason
@@ -304,7 +323,7 @@ class InterleavedMeasurer:
                            rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
                            ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
                            noise_floor=done.noise_floor, instructions=counts, outcome=done.outcome,
-                           rank_p=done.rank_p, family=family)
+                           rank_p=done.rank_p, family=family, share=error_share(family))
         return done
 
     def _instructions(self, label: str) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ SPENDING_POWER = 2.0  # alpha(t) = ALPHA * t**rho: little error spent on early l
 RANK_ALPHA = 0.01  # one-sided level of the rank test an accept also needs (the interval's tail is 2.5%)
 EXACT_RANKS = 50  # Mann-Whitney's exact distribution up to this many values per side (without ties)
 AMDAHL_FAR = 1.25  # a measured speedup above 1.25x the profile's prediction (and outside the interval) is "far"
+AMDAHL_NO_BOUND = 0.999  # a target with at least this share of the profile: its bound 1 / (1 - f) says nothing
 
 
 def paired_speedup(
@@ -150,6 +151,30 @@ def amdahl(share: float, local_speedup: float) -> float:
     profile and its own speedup ``s`` (timed in replay)."""
     f = min(1.0, max(0.0, share))
     return 1.0 / ((1.0 - f) + f / local_speedup) if local_speedup > 0 else 1.0
+
+
+def allowed(share: float, local_speedup: float | None) -> tuple[float | None, bool]:
+    """What the profile allows the workload speedup to be, and whether that is only a bound.
+
+    With the target's local speedup ``s`` (timed in replay): the prediction ``amdahl(f, s)``. Without one
+    (no replayable calls): the bound of an infinitely fast target, ``1 / (1 - f)`` -- ``(bound, True)``;
+    ``(None, False)`` when ``f >= AMDAHL_NO_BOUND`` (a bound of 1000x and more rules nothing out)."""
+    if local_speedup:
+        return amdahl(share, local_speedup), False
+    f = min(1.0, max(0.0, share))
+    if f >= AMDAHL_NO_BOUND:
+        return None, False
+    return 1.0 / (1.0 - f), True
+
+
+def family_share(m: int) -> float:
+    """The share of a family's error spent on the confirmation of its ``m``-th candidate (m >= 1):
+    ``6 / (pi**2 * m**2)``. The shares sum to 1 over m = 1, 2, 3 ... (the sum of ``1 / m**2`` is
+    ``pi**2 / 6``), so by the union bound the confirmations of a target's candidates, however many,
+    spend at most the error of one: 61% on the first, 15% on the second, 2.4% on the fifth."""
+    if m < 1:
+        raise ValueError(f"a family's candidates are numbered from 1, not {m}")
+    return 6.0 / (math.pi**2 * m * m)
 
 
 def spent(t: float, alpha: float = ALPHA, rho: float = SPENDING_POWER) -> float:

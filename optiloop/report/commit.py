@@ -44,7 +44,8 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
     )
     if verdict.rank_p is not None or verdict.predicted is not None:
         rank = f"; rank test (Mann-Whitney U) p = {verdict.rank_p:.2g}" if verdict.rank_p is not None else ""
-        amdahl = f"; the profile (Amdahl) predicted {verdict.predicted:.2f}x" if verdict.predicted is not None else ""
+        allows = "allows at most" if verdict.predicted_bound else "predicted"
+        amdahl = f"; the profile (Amdahl) {allows} {verdict.predicted:.2f}x" if verdict.predicted is not None else ""
         lines.append(f"Outcome: {verdict.outcome}{rank}{amdahl}.")
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
     if any(c.name == "replay" and WEAK_EVIDENCE in c.detail for c in checks):

@@ -136,7 +136,8 @@ def _accepted_table(r: RunRecord) -> str:
             f"<td class=num>{e(fmt_cost(a.candidate.usage.cost_usd))}</td>"
             f"<td><code>{e((a.commit or '')[:10])}</code></td></tr>")
     head = ("<tr><th>#</th><th>target</th><th>speedup</th><th>interval (level)</th>"
-            "<th title='the workload speedup the profile allows (Amdahl)'>profile allows</th><th>checks passed</th>"
+            "<th title='the workload speedup the profile allows (Amdahl); ≤: only the bound of an infinitely fast "
+            "target, no local speedup was timed'>profile allows</th><th>checks passed</th>"
             "<th>calls replayed</th><th>model</th><th>cost</th><th>commit</th></tr>")
     diffs = "".join(_details(a, r, "diff of") for a in r.accepted)
     return f"<table>{head}{''.join(rows)}</table>{diffs}"

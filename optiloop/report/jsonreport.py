@@ -29,7 +29,7 @@ def _verdict(v: Verdict | None) -> dict[str, Any] | None:
         "seconds": v.seconds, "noise_floor": v.noise_floor, "stopped": v.stopped,
         "baseline": _measurement(v.baseline), "candidate": _measurement(v.candidate),
         "instructions": list(v.instructions) if v.instructions is not None else None,
-        "outcome": v.outcome, "predicted": v.predicted,
+        "outcome": v.outcome, "predicted": v.predicted, "predicted_bound": v.predicted_bound,
     }  # fmt: skip
 
 

@@ -51,8 +51,11 @@ def speedup_text(v: Verdict) -> str:
 
 def predicted_text(v: Verdict) -> str:
     """The workload speedup the profile allows for this change (Amdahl: the target's share of the time
-    and its speedup on the replayed calls), shown beside the measured one."""
-    return "-" if v.predicted is None else f"{fmt_ratio(v.predicted)}x"
+    and its speedup on the replayed calls), shown beside the measured one; ``≤ 4.20x`` when it is only the
+    bound of an infinitely fast target (no local speedup was timed)."""
+    if v.predicted is None:
+        return "-"
+    return f"{'≤ ' if v.predicted_bound else ''}{fmt_ratio(v.predicted)}x"
 
 
 def total_line(r: RunRecord) -> str:

@@ -1,11 +1,15 @@
-"""Three outcomes, the rank test, Bonferroni over a target's candidates and the Amdahl check, on fixed samples."""
+"""Three outcomes, the rank test, error spending over a target's candidates and the Amdahl check, on fixed samples."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import pytest
+
 from optiloop.measure import decide
-from optiloop.measure.stats import RANK_ALPHA, amdahl, far_above, plan, rank_test
+from optiloop.measure.interleaved import stricter
+from optiloop.measure.stats import ALPHA, RANK_ALPHA, allowed, amdahl, family_share, far_above, plan, rank_test
 from optiloop.types import Verdict
 from tests.measure.test_interleaved import Fixed
 
@@ -80,24 +84,64 @@ def test_a_verdict_made_by_hand_gets_an_outcome() -> None:
     assert Verdict(1.0, 0.9, 1.1, False, False, "x", outcome="UNKNOWN").outcome == "UNKNOWN"
 
 
-def test_the_confirmation_is_stricter_for_each_further_candidate_of_a_target(tmp_path: Path) -> None:
-    fast = [0.5, 0.51, 0.49, 0.5, 0.5]
+def test_the_family_shares_sum_to_at_most_one() -> None:
+    shares = [family_share(m) for m in range(1, 10_001)]
+    assert sum(shares) <= 1.0 and sum(shares) > 1.0 - 1e-4  # the tail beyond 10,000 is about 6e-5
+    assert abs(family_share(1) - 6 / math.pi**2) < 1e-12 and abs(family_share(5) - family_share(1) / 25) < 1e-12
+    assert all(a > b for a, b in zip(shares, shares[1:]))
+    with pytest.raises(ValueError):
+        family_share(0)
+
+
+def test_the_confirmation_of_candidate_m_spends_exactly_its_share(tmp_path: Path) -> None:
+    fast = [0.5, 0.51, 0.49, 0.5, 0.5]  # 5 rounds: rank p = 0.0033, between 1% * share(2) and 1% * share(1)
     m = Fixed(tmp_path, fast * 2)
     one = m.compare("b1", target="mod.py::f")
-    assert one.accepted and one.rounds == 5 and "times stricter" not in one.reason
-    m = Fixed(tmp_path / "fifth", fast * 4)
-    m.measured["mod.py::f"] = 4  # four candidates of this target were measured before
-    fifth = m.compare("b2", target="mod.py::f")
-    # 5 rounds cannot reach p <= 1%/5 (the smallest p is 1/252): the confirmation takes the next look
-    assert fifth.accepted and fifth.rounds == 10 and "5 times stricter for 5 candidates" in fifth.reason
-    assert fifth.level > 1.0 - 0.05 / 5 and m.measured["mod.py::f"] == 5
-    assert fifth.rank_p is not None and fifth.rank_p <= RANK_ALPHA / 5
-    assert [e["family"] for e in m.journal.events() if e["event"] == "measurement"] == [1, 5]
+    assert one.accepted and one.rounds == 5 and m.measured["mod.py::f"] == 1
+    assert one.rank_p is not None and RANK_ALPHA * family_share(2) < one.rank_p <= RANK_ALPHA * family_share(1)
+    assert one.reason.endswith("confirmed on fresh samples, at levels 1.64x stricter (candidate 1 of this target)")
+    m = Fixed(tmp_path / "second", fast * 3)
+    m.measured["mod.py::f"] = 1  # one candidate of this target was measured before
+    second = m.compare("b2", target="mod.py::f")
+    # the same samples: 5 rounds no longer reach p <= 1% * share(2), so the confirmation takes the next look
+    assert second.accepted and second.rounds == 10 and m.measured["mod.py::f"] == 2
+    assert "at levels 6.58x stricter (candidate 2 of this target)" in second.reason
+    events = [e for e in m.journal.events() if e["event"] == "measurement"]
+    assert [(e["family"], e["share"]) for e in events] == [(0, 1.0), (2, family_share(2))]
+    for e, alpha in zip(events, (ALPHA, ALPHA * family_share(2)), strict=True):
+        assert abs(sum(1 - level for level in e["levels"]) - alpha) < 1e-12  # the interval's error, over the looks
+
+
+def test_the_fifth_candidate_is_41_times_stricter(tmp_path: Path) -> None:
+    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] * 4)
+    m.measured["mod.py::f"] = 4
+    fifth = m.compare("b3", target="mod.py::f")
+    assert fifth.accepted and fifth.rounds == 10
+    assert "at levels 41.1x stricter (candidate 5 of this target)" in fifth.reason
+    assert fifth.level > 1.0 - ALPHA * family_share(5) and fifth.rank_p is not None
+    assert fifth.rank_p <= RANK_ALPHA * family_share(5)
+
+
+def test_without_a_target_the_confirmation_uses_the_full_levels(tmp_path: Path) -> None:
+    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] * 2)
+    verdict = m.compare("b4")
+    assert verdict.accepted and "stricter" not in verdict.reason and not m.measured
+    assert [e["share"] for e in m.journal.events() if e["event"] == "measurement"] == [1.0, 1.0]
+    assert stricter(0) == "" and stricter(3) == "at levels 14.8x stricter (candidate 3 of this target)"
+
+
+def test_a_not_confirmed_reason_names_the_stricter_level(tmp_path: Path) -> None:
+    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] + [1.0] * 20)
+    m.measured["mod.py::f"] = 2
+    verdict = m.compare("b5", target="mod.py::f")
+    assert not verdict.accepted
+    assert verdict.reason.startswith("not confirmed on fresh samples (2.00x at first, at levels 14.8x stricter "
+                                     "(candidate 3 of this target)): ")
 
 
 def test_a_stricter_family_divides_the_error_of_every_look() -> None:
-    one, five = plan(5, 20), plan(5, 20, alpha=0.01)
-    assert one.looks == five.looks and abs(sum(1 - lv for lv in five.levels) - 0.01) < 1e-12
+    one, five = plan(5, 20), plan(5, 20, alpha=ALPHA * family_share(5))
+    assert one.looks == five.looks and abs(sum(1 - lv for lv in five.levels) - ALPHA * family_share(5)) < 1e-12
     assert all(f > o for f, o in zip(five.levels, one.levels, strict=True))
 
 
@@ -119,6 +163,22 @@ def test_a_gain_far_above_the_profile_is_confirmed_a_second_time(tmp_path: Path)
     m = Fixed(tmp_path, fast * 2 + [1.0, 0.99, 1.01, 1.0, 1.0])  # the second confirmation shows no gain
     verdict = m.compare("c2", predicted=1.2)
     assert not verdict.accepted and verdict.reason.startswith("not confirmed a second time on fresh samples (2.00x")
+
+
+def test_without_a_local_speedup_the_profile_allows_its_bound() -> None:
+    assert allowed(0.5, 2.0) == (amdahl(0.5, 2.0), False)
+    assert allowed(0.75, None) == (4.0, True) and allowed(0.75, 0.0) == (4.0, True)
+    assert allowed(0.0, None) == (1.0, True)  # no share of the profile: no gain allowed at all
+    assert allowed(0.999, None) == (None, False) and allowed(1.0, None) == (None, False)  # no useful bound
+
+
+def test_a_gain_far_above_the_bound_is_confirmed_a_second_time(tmp_path: Path) -> None:
+    bound, is_bound = allowed(0.3, None)  # even an infinitely fast target allows only 1.43x
+    assert is_bound and bound is not None and abs(bound - 1 / 0.7) < 1e-12
+    m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] * 3)
+    verdict = m.compare("c5", predicted=bound, target="mod.py::f")
+    assert verdict.accepted and any(c.startswith("c5-confirm2/") for c in m.calls)
+    assert "confirmed twice on fresh samples" in verdict.reason and "far above the 1.43x" in verdict.reason
 
 
 def test_a_gain_the_profile_allows_is_confirmed_once(tmp_path: Path) -> None:

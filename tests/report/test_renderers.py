@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import jsonschema
@@ -14,8 +17,12 @@ from optiloop import report
 from optiloop.errors import BadInput
 from optiloop.report import render, write_reports
 from optiloop.report.chart import cumulative, speedup_chart
+from optiloop.report.commit import evidence_lines
 from optiloop.report.flame import flame_svg, tree_of
+from optiloop.report.markdown import predicted_text
 from optiloop.report.record import RunRecord, find_run, read_events
+from optiloop.report.terminal import closing_lines
+from optiloop.types import RunSummary, Verdict
 from tests.report.records import (
     BASE,
     COMMIT_1,
@@ -161,3 +168,58 @@ def test_write_reports_writes_both_files_and_returns_the_html(tmp_path: Path) ->
     assert (run_dir / "report.md").read_text() == render(run_dir, "md")
     assert not list(run_dir.glob(".*.tmp"))
     assert write_reports(tmp_path / "nowhere") is None
+
+
+def _rewrite_verdicts(run_dir: Path, change: Callable[[int, dict[str, Any]], None]) -> None:
+    """Edit the recorded verdict of each attempt event in place, as the run would have recorded it."""
+    events = run_dir / "events.jsonl"
+    lines = []
+    for line in events.read_text().splitlines():
+        e = json.loads(line)
+        if e["event"] == "attempt" and e["attempt"]["verdict"] is not None:
+            change(e["attempt"]["number"], e["attempt"]["verdict"])
+        lines.append(json.dumps(e))
+    events.write_text("\n".join(lines) + "\n")
+
+
+def test_a_bound_of_the_profile_shows_as_at_most(tmp_path: Path) -> None:
+    def bound_on_five(number: int, v: dict[str, Any]) -> None:
+        if number == 5:
+            v.update(predicted=4.2, predicted_bound=True)
+
+    run_dir = write_record(tmp_path)
+    _rewrite_verdicts(run_dir, bound_on_five)
+    md = render(run_dir, "md")
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "`pkg." in line]
+    assert "| 3.60x |" in rows[0] and "| ≤ 4.20x |" in rows[1]
+    page = render(run_dir, "html")
+    assert "<td class=num>≤ 4.20x</td>" in page and "<td class=num>3.60x</td>" in page
+    data = json.loads(render(run_dir, "json"))
+    jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
+    verdicts = {a["number"]: a["verdict"] for a in data["attempts"]}
+    assert (verdicts[1]["predicted"], verdicts[1]["predicted_bound"]) == (3.6, False)
+    assert (verdicts[5]["predicted"], verdicts[5]["predicted_bound"]) == (4.2, True)
+
+    five = next(a for a in RunRecord.load(run_dir).accepted if a.number == 5)
+    summary = RunSummary(RUN_ID, f"optiloop/{RUN_ID}", (five,), 1, None, "done")
+    lines = closing_lines(summary, tmp_path, BASE)
+    assert any("1.50x (95% CI 1.30-1.70; the profile allows ≤ 4.20x; checks passed" in line for line in lines)
+    assert five.verdict is not None
+    assert "the profile (Amdahl) allows at most 4.20x." in "\n".join(evidence_lines(five.verdict, five.checks))
+
+
+def test_a_record_from_before_the_bound_flag_still_loads(tmp_path: Path) -> None:
+    run_dir = write_record(tmp_path)
+    _rewrite_verdicts(run_dir, lambda _, v: v.pop("predicted_bound"))
+    r = RunRecord.load(run_dir)
+    assert [a.verdict.predicted_bound for a in r.attempts if a.verdict] == [False, False, False]
+    assert "| 3.60x |" in render(run_dir, "md")
+    jsonschema.validate(json.loads(render(run_dir, "json")), schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_predicted_text_for_a_prediction_a_bound_and_neither() -> None:
+    v = Verdict(2.0, 1.8, 2.2, True, True, "faster")
+    assert predicted_text(v) == "-" and not v.predicted_bound
+    assert predicted_text(replace(v, predicted=1.9)) == "1.90x"
+    assert predicted_text(replace(v, predicted=4.2, predicted_bound=True)) == "≤ 4.20x"
+    assert not Verdict(2.0, 1.8, 2.2, True, True, "faster", predicted_bound=True).predicted_bound  # no value, no bound
