@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,8 +125,24 @@ def delete_branch(repo: git.Repo, branch: str) -> None:
 def reset_tree(tree: git.Repo, ref: str, keep: Sequence[str] = ()) -> None:
     """Make a detached worktree an exact copy of ``ref`` again (tracked and untracked files), except for
     the untracked paths in ``keep`` (what a setup step built there)."""
+    changed = str(tree.git.diff("--name-only", "--no-renames", ref)).splitlines()
     tree.git.reset("--hard", "-q", ref)
     tree.git.clean("-fdq", *(f"--exclude=/{path}" for path in keep))
+    forget_bytecode(Path(tree.working_dir), changed)
+
+
+def forget_bytecode(root: Path, paths: Iterable[str]) -> None:
+    """Delete the cached bytecode of these source files (paths relative to ``root``).
+
+    CPython trusts a ``__pycache__`` file when the source's mtime, in whole seconds, and its size match
+    what was compiled. optiloop rewrites files within a second, and two versions of a function often
+    have the same length (``<`` for ``<=``...): without this, a check or a measurement could run the
+    previous version's bytecode instead of the code on disk."""
+    for rel in paths:
+        if rel.endswith(".py"):
+            source = root / rel
+            for cached in (source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
 
 
 def untracked(tree: git.Repo) -> list[str]:
@@ -203,7 +219,9 @@ def undo_last(repo: git.Repo, branch: str, run_id: str, force: bool = False) -> 
         repo.git.update_ref(f"refs/heads/{branch}", parent, last.hexsha)
     elif f"/{EXCLUDE_LINE.strip('/')}/worktrees/" in where.as_posix():
         tree = git.Repo(where)
+        changed = str(tree.git.diff("--name-only", "--no-renames", parent)).splitlines()
         tree.git.reset("--hard", "-q", parent)
+        forget_bytecode(where, changed)
     else:
         raise BadInput(f"{branch} is checked out at {where}", "switch that checkout to another branch first")
     return last.hexsha

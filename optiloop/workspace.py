@@ -106,6 +106,7 @@ class Workspace:
         vcs.reset_tree(self._trees["candidate"], self.head(), self.keep)
         for rel, text in files.items():
             _write(self.tree_dir("candidate") / rel, text)
+        vcs.forget_bytecode(self.tree_dir("candidate"), files)
 
     def stage_ref(self, ref: str) -> None:
         """Make the candidate tree an exact copy of ``ref`` (e.g. the run's base, to measure the whole run)."""
@@ -115,6 +116,7 @@ class Workspace:
         """Write ``files`` into the baseline tree and commit them on the work branch."""
         for rel, text in files.items():
             _write(self.tree_dir("baseline") / rel, text)
+        vcs.forget_bytecode(self.tree_dir("baseline"), files)
         return vcs.commit_paths(self._trees["baseline"], list(files), message, self.identity)
 
     def reset_git(self) -> None:

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import git as gitpython
@@ -86,3 +89,29 @@ def test_undo_last_removes_only_optiloops_own_unpushed_commit(tmp_path: Path) ->
         vcs.undo_last(repo, "optiloop/run3", "run3")
     with pytest.raises(BadInput, match="no branch"):
         vcs.undo_last(repo, "optiloop/nope", "nope")
+
+
+def _import_x(where: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    done = subprocess.run([sys.executable, "-c", "import mod; print(mod.X)"], cwd=where, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_rewrite_within_the_same_second_never_runs_the_old_bytecode(tmp_path: Path) -> None:
+    """CPython trusts a .pyc while the source's mtime (whole seconds) and size match: a candidate of the
+    same length written in the same second as the code compiled before must not run that code."""
+    repo = make_repo(tmp_path / "repo", {"mod.py": "X = 1\n"})
+    source = repo / "mod.py"
+    assert _import_x(repo) == "1"  # compiled: __pycache__/mod.*.pyc
+    stamp = source.stat().st_mtime
+    source.write_text("X = 2\n")
+    os.utime(source, (stamp, stamp))  # same size, same second
+    assert _import_x(repo) == "1"  # the hazard is real: the old bytecode runs
+    vcs.forget_bytecode(repo, ["mod.py", "README"])
+    assert _import_x(repo) == "2"
+    stamp = source.stat().st_mtime
+    vcs.reset_tree(gitpython.Repo(repo), "HEAD")  # back to X = 1, which is the same size again
+    os.utime(source, (stamp, stamp))
+    assert _import_x(repo) == "1"
