@@ -34,6 +34,13 @@ class Frame:
 
 
 Stack = tuple[Frame, ...]
+UNKNOWN_ADDRESS = "0x?"  # a native frame without a symbol
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def _symbol(name: str) -> str:
+    """An address without a symbol differs in every process (ASLR): one name for all, so runs merge."""
+    return UNKNOWN_ADDRESS if _ADDRESS.fullmatch(name) else name
 
 
 def parse_raw(text: str) -> list[tuple[Stack, int]]:
@@ -50,9 +57,9 @@ def parse_raw(text: str) -> list[tuple[Stack, int]]:
         for part in body.split(";"):
             match = _FRAME.match(part)
             if match:
-                frames.append(Frame(match["name"], match["file"], int(match["line"])))
+                frames.append(Frame(_symbol(match["name"]), match["file"], int(match["line"])))
             elif not part.startswith("process ") and (match := _NATIVE_FRAME.match(part)):
-                frames.append(Frame(match["name"], match["file"], 0))
+                frames.append(Frame(_symbol(match["name"]), match["file"], 0))
         stacks.append((tuple(frames), int(count)))
     return stacks
 

@@ -65,8 +65,12 @@ def test_native_frames_are_parsed_and_round_trip() -> None:
     stacks = parse_raw(text)
     frames, count = stacks[0]
     assert count == 5 and [(f.name, f.line, f.native) for f in frames] == [
-        ("0x7f", 0, True), ("f", 3, False), ("zlib_compress", 374, True), ("deflate", 0, True), ("0x7f01", 0, True)]
+        ("0x?", 0, True), ("f", 3, False), ("zlib_compress", 374, True), ("deflate", 0, True), ("0x?", 0, True)]
     assert parse_raw(format_raw(stacks)) == stacks
+    # the same stack in two processes (other load addresses) is one stack, so flame graphs merge runs
+    other = text.replace("0x7f (", "0x7e (").replace("0x7f01", "0x7e01")
+    assert parse_raw(other) == stacks
+    assert parse_raw("0x7f0c45a4524a (/usr/lib/libc.so.6:0);f (/a/b.py:3) 2\n")[0][0][0].name == "0x?"
 
 
 def test_every_sample_is_classified_by_its_own_time(tmp_path: Path) -> None:
