@@ -239,7 +239,6 @@ class Gate:
         self._held = (log, held, unstable)
         budget = self.replay_floor + self.replay_factor * (log.seconds if log else 0.0)
         done, result, module = self._child(target, log, self.side, budget, skip=sorted({*unstable, *held}))
-        stage = _stage(done.stderr)
         memory = bool(result.get("memory")) or (not result.get("done") and "MemoryError" in done.stderr)
         if not result.get("imported"):
             if result.get("import_error"):
@@ -252,21 +251,10 @@ class Gate:
                 why = _without_marks(done.tail()) or f"exit code {done.returncode}"
             return [Check("imports", False, why)]
         checks = [Check("imports", True, f"{module} imports from the candidate tree")]
-        if done.timed_out:
-            limit = (f"timed out after {_secs(budget)} (limit: {self.replay_factor:g} x the "
-                     f"{_secs(log.seconds if log else 0.0)} the original took, at least {_secs(self.replay_floor)})")
-            return [*checks, Check("replay", False, f"{limit} at {stage}")]
-        if memory:
-            where = result.get("mismatch") or stage
-            return [*checks, Check("replay", False, f"exceeded the memory limit of {self.memory_mb} MB at {where}")]
-        if not result.get("done"):
-            tail = _without_marks(done.tail()) or f"exit code {done.returncode}"
-            return [*checks, Check("replay", False, f"the replay process died at {stage}: {tail}")]
-        if result.get("mismatch"):
-            return [*checks, Check("replay", False, str(result["mismatch"]))]
-        problem = side_effects(base, result)
-        if problem:
-            return [*checks, Check("side effects", False, problem)]
+        failure = self._replay_failure(done, result, budget, log, base)
+        if failure is not None:
+            kind, detail = failure
+            return [*checks, Check("side effects" if kind == "side effects" else "replay", False, detail)]
         self.local_speedup = local_speedup(base, result)
         checks.append(Check("replay", True, self._evidence(log, result, len(unstable))))
         if log is not None and result.get("replayed"):
@@ -312,25 +300,32 @@ class Gate:
         keep = set(calls)
         skip = [n for n in range(1, log.calls + 1) if n not in keep]
         done, result, _ = self._child(target, log, self.side, budget, seed, skip=skip)
+        failure = self._replay_failure(done, result, budget, log, self.self_check(target, log, seed))
+        if failure is None:
+            return None, int(result.get("replayed", 0))
+        kind, detail = failure
+        kind = "hash seed" if kind == "results" and seed != "0" else kind
+        return {"kind": kind, "detail": detail, "hash_seed": seed}, int(result.get("replayed", 0))
+
+    def _replay_failure(self, done: proc.Completed, result: dict[str, Any], budget: float, log: CallLog | None,
+                        base: dict[str, Any]) -> tuple[str, str] | None:
+        """What went wrong in a replay of the candidate that imported, as (kind, detail): ``timed out``,
+        ``memory``, ``crashed``, ``results`` or ``side effects`` (against the original's ``base``
+        self-check); None when every call replayed the same."""
         stage = _stage(done.stderr)
-        found: dict[str, str] | None = None
         if done.timed_out:
-            found = {"kind": "timed out", "detail": f"timed out after {_secs(budget)} at {stage}"}
-        elif result.get("memory") or (not result.get("done") and "MemoryError" in done.stderr):
-            found = {"kind": "memory", "detail": f"exceeded the memory limit of {self.memory_mb} MB at "
-                                                 f"{result.get('mismatch') or stage}"}
-        elif not result.get("done"):
+            return "timed out", (f"timed out after {_secs(budget)} (limit: {self.replay_factor:g} x the "
+                                 f"{_secs(log.seconds if log else 0.0)} the original took, at least "
+                                 f"{_secs(self.replay_floor)}) at {stage}")
+        if result.get("memory") or (not result.get("done") and "MemoryError" in done.stderr):
+            return "memory", f"exceeded the memory limit of {self.memory_mb} MB at {result.get('mismatch') or stage}"
+        if not result.get("done"):
             tail = _without_marks(done.tail()) or f"exit code {done.returncode}"
-            found = {"kind": "crashed", "detail": f"the replay process died at {stage}: {tail}"}
-        elif result.get("mismatch"):
-            kind = "results" if seed == "0" else "hash seed"
-            found = {"kind": kind, "detail": str(result["mismatch"])}
-        else:
-            effects = side_effects(self.self_check(target, log, seed), result)
-            found = {"kind": "side effects", "detail": effects} if effects else None
-        if found is not None:
-            found["hash_seed"] = seed
-        return found, int(result.get("replayed", 0))
+            return "crashed", f"the replay process died at {stage}: {tail}"
+        if result.get("mismatch"):
+            return "results", str(result["mismatch"])
+        effects = side_effects(base, result)
+        return ("side effects", effects) if effects else None
 
     def held_out_record(self, candidate: Candidate) -> Path:
         """Where the specifics of ``candidate``'s held-out failure are written: the run record's
