@@ -90,7 +90,7 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
     probe = ImportProbe(ws.root / "imported-from", top_level_names(tree, scope.files(tree)))
     done = ws.run(tests, "baseline", settings.test_timeout or timeout, extra=probe.env("tests"))
     if not done.ok:
-        last = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+        last = done.why()
         raise BadInput(f"the tests fail before any change ({last})",
                        f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
     notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
@@ -98,7 +98,7 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
     for i in range(2):
         run = ws.run(workload.cmd, "baseline", timeout, workload.cwd, extra=probe.env("workload") if i == 0 else {})
         if not run.ok:
-            last = "timed out" if run.timed_out else (run.tail(1) or f"exit code {run.returncode}")
+            last = run.why()
             raise BadInput(f"the workload command fails ({last})",
                            f"make `{workload.cmd}` run successfully from the project directory")
         outputs.append(run.stdout)

@@ -61,6 +61,11 @@ class Completed:
         text = (self.stderr.strip() + "\n" + self.stdout.strip()).strip()
         return "\n".join(text.splitlines()[-lines:])
 
+    def why(self) -> str:
+        """Why a failed command failed, in a few words for a one-line message: ``timed out``, its last
+        line of output, or its exit code."""
+        return "timed out" if self.timed_out else (self.tail(1) or f"exit code {self.returncode}")
+
 
 def shell_argv(cmd: str) -> list[str]:
     """argv that runs a shell command line. bash execs a lone command in place, so a profiler that

@@ -78,7 +78,7 @@ class Workspace:
         for side in ("baseline", "candidate"):
             done = self.run(cmd, side, timeout)
             if not done.ok:
-                why = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+                why = done.why()
                 raise BadInput(f"the setup command fails in the {side} worktree ({why})",
                                f"make `{cmd}` succeed when run in a fresh clone of the project")
         self.keep = vcs.untracked(self._trees["candidate"])

@@ -119,7 +119,7 @@ def _set_up(trees: RefTrees, cmd: str, refs: Mapping[Side, str], timeout: float)
     for side, ref in refs.items():
         done = proc.run(cmd, trees.project_dir(side), trees.env_for(side), timeout)
         if not done.ok:
-            why = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+            why = done.why()
             raise BadInput(f"the setup command fails at {ref} ({why})",
                            f"make `{cmd}` succeed when run in a fresh clone of the project")
 

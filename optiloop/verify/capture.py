@@ -98,7 +98,7 @@ class Capturer:
                         self.memory_mb)
         empty = CallLog(None, "", 0, 0, 0, 0.0, "", ())
         if not done.ok:
-            why = "timed out" if done.timed_out else (done.tail(1) or f"exit code {done.returncode}")
+            why = done.why()
             return _with_problem(empty, f"the workload failed while calls were captured ({why})")
         files = sorted(raw.glob("*.pkl"))
         if not files:
