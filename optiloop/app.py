@@ -6,9 +6,10 @@ it found a problem (worktrees, branch, run record, the info/exclude line) is rem
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from optiloop.measure import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
 from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
-from optiloop.proc import child_env
+from optiloop.proc import child_env, withheld
 from optiloop.profiling import PySpyProfiler
 from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
 from optiloop.targets import FindTargets
@@ -65,11 +66,26 @@ def _require(settings: Settings) -> tuple[str, str]:
     return settings.workload, settings.tests
 
 
-def run_env(workload: Workload) -> dict[str, str]:
-    """The environment of everything a run starts: no secrets, a fixed ``PYTHONHASHSEED``, and ``random``
-    seeded at start-up (the verify hook's ``OPTILOOP_SEED``), so that baseline and candidate see the same
-    chance and a difference in their behaviour or time is the candidate's."""
-    return hook_env(child_env(dict(workload.env)), OPTILOOP_SEED="0")
+def run_env(workload: Workload, pass_env: Sequence[str] = ()) -> dict[str, str]:
+    """The environment of everything a run starts: the allowlisted base plus ``pass_env`` (``proc.child_env``:
+    no secrets), a fixed ``PYTHONHASHSEED``, and ``random`` seeded at start-up (the verify hook's
+    ``OPTILOOP_SEED``), so that baseline and candidate see the same chance and a difference in their
+    behaviour or time is the candidate's."""
+    return hook_env(child_env(dict(workload.env), pass_env=pass_env), OPTILOOP_SEED="0")
+
+
+def trimmed_hint(pass_env: Sequence[str], output: str = "") -> str:
+    """What a failing baseline's message adds when the environment was trimmed: the withheld variables its
+    ``output`` names (else how many were withheld), and how to pass one. Names only, never values."""
+    names = withheld(pass_env)
+    if not names:
+        return ""
+    named = [n for n in names if len(n) > 2 and re.search(rf"\b{re.escape(n)}\b", output)]
+    fix = "list it in pass_env under [tool.optiloop] or pass --pass-env NAME"
+    if named:
+        return f"; its output names {', '.join(named[:4])}, which optiloop withheld from it: {fix}"
+    return (f"; optiloop withheld {len(names)} environment variable(s) from it (e.g. {', '.join(names[:3])}): "
+            f"if it needs one, {fix}")
 
 
 def _check_syntax(ws: Workspace, scope: Scope) -> None:
@@ -92,7 +108,8 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
     if not done.ok:
         last = done.why()
         raise BadInput(f"the tests fail before any change ({last})",
-                       f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
+                       f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes"
+                       + trimmed_hint(settings.pass_env, done.tail()))
     notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
     outputs, seconds = [], []
     for i in range(2):
@@ -100,7 +117,8 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
         if not run.ok:
             last = run.why()
             raise BadInput(f"the workload command fails ({last})",
-                           f"make `{workload.cmd}` run successfully from the project directory")
+                           f"make `{workload.cmd}` run successfully from the project directory"
+                           + trimmed_hint(settings.pass_env, run.tail()))
         outputs.append(run.stdout)
         seconds.append(run.seconds)
     notes.extend(n for n in [probe.check("workload", workload.cmd, tree)] if n)
@@ -117,7 +135,10 @@ def _make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Sc
     if settings.python:
         ws.env = python_env(ws.env, Path(settings.python), ws.root / "bin")
     if settings.setup:
-        ws.setup(settings.setup, settings.timeout)
+        try:
+            ws.setup(settings.setup, settings.timeout)
+        except BadInput as exc:
+            raise BadInput(exc.message, exc.hint + trimmed_hint(settings.pass_env, exc.message)) from None
     _check_syntax(ws, scope)
     return _check_baseline(ws, settings, workload, scope, notes)
 
@@ -163,7 +184,7 @@ def prepare(
     run_id = new_run_id()
     had_record_dir = (root / RECORD_DIR).exists()
     exclude_before = vcs.exclude_optiloop_dir(repo)
-    ws = Workspace(repo, run_id, subdir, run_env(workload))
+    ws = Workspace(repo, run_id, subdir, run_env(workload, settings.pass_env))
     layout_notes: list[str] = []
     try:
         ws.create(carry_dirty=bool(dirty))
@@ -260,7 +281,7 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     workload = Workload(workload_cmd, ".", tuple((extra_env or {}).items()))
     scope = Scope(subdir, settings.include, excluded_globs(settings) + scripts_in(workload_cmd))
     journal = Journal(info.dir)
-    ws = Workspace(repo, info.id, subdir, run_env(workload))
+    ws = Workspace(repo, info.id, subdir, run_env(workload, settings.pass_env))
     layout_notes: list[str] = []
     take_lock(journal.dir)
     trim_torn_event(journal)

@@ -73,9 +73,12 @@ class Settings(BaseModel):
     setup: str | None = Field(None, description="shell command run once in each worktree before anything else")
     python: str | None = Field(None, description="the project's interpreter (default: the first python on PATH)")
     test_timeout: float | None = Field(None, gt=0, description="seconds one test-suite run may take (default: timeout)")
+    pass_env: tuple[str, ...] = Field((), description="names (or globs) of environment variables passed to the "
+                                                      "project's tests and workload beyond the base set")
 
 
 FIELDS = tuple(Settings.model_fields)
+LIST_FIELDS = ("include", "exclude", "pass_env")  # comma-separated in OPTILOOP_* variables, repeatable as flags
 
 
 def _validate(data: Mapping[str, Any], where: str) -> Settings:
@@ -115,10 +118,7 @@ def read_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         value = env.get(f"OPTILOOP_{name.upper()}")
         if value is None:
             continue
-        out[name] = tuple(p.strip() for p in value.split(",") if p.strip()) if name in (
-            "include",
-            "exclude",
-        ) else value
+        out[name] = tuple(p.strip() for p in value.split(",") if p.strip()) if name in LIST_FIELDS else value
     return out
 
 

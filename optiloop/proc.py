@@ -10,24 +10,49 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
-_RUNNER_STATE = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER"})
-_SECRET = re.compile(r"(_API_KEY|_TOKEN|_SECRET|_PASSWORD)$|^(OPENAI|ANTHROPIC)_", re.IGNORECASE)
+# What a child that runs user code gets of optiloop's own environment (the convention tox uses: an
+# allowlist). Anything else, API keys, database URLs and passwords among it, stays behind unless the user
+# names it in ``pass_env``. Globs as in ``fnmatch``, matched case-sensitively.
+BASE_ENV: tuple[str, ...] = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TERM", "TZ", "TMPDIR", "TEMP", "TMP",
+    "VIRTUAL_ENV", "PYTHON*", "LD_LIBRARY_PATH", "PYENV_ROOT", "PYENV_VERSION",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+)
+# Interpreter start-up hooks: code the child would run that is not the project's (an interactive start-up
+# file, a debugger hook, a prompt after the script).
+STARTUP_HOOKS = frozenset({"PYTHONSTARTUP", "PYTHONBREAKPOINT", "PYTHONINSPECT"})
+# A name in the base that still looks like a secret (``PYTHON_KEYRING_PASSWORD``) stays behind too.
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASS(WORD|WD)?|CREDENTIAL|AUTH|DSN|COOKIE|SESSION", re.IGNORECASE)
 
 
-def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child that runs user code: the parent's, minus anything secret.
+def passes(name: str, pass_env: Sequence[str] = ()) -> bool:
+    """Whether a child gets the variable ``name``: named (or globbed) in ``pass_env``, or in ``BASE_ENV``
+    and neither a start-up hook nor secret-shaped."""
+    if any(fnmatchcase(name, glob) for glob in pass_env):
+        return True
+    if name in STARTUP_HOOKS or _SECRET.search(name):
+        return False
+    return any(fnmatchcase(name, glob) for glob in BASE_ENV)
 
-    ``PYTHONHASHSEED`` is fixed so that children are deterministic. State of an enclosing test
-    runner (``PYTEST_CURRENT_TEST``, set when optiloop itself runs under pytest) is not passed on:
-    the project's own test run would otherwise be mistaken for that test.
-    """
+
+def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None,
+              pass_env: Sequence[str] = ()) -> dict[str, str]:
+    """The environment for a child that runs user code: the parent's variables that ``passes`` allows,
+    ``PYTHONHASHSEED`` fixed so that children are deterministic, then ``extra`` (what optiloop sets itself)."""
     source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if not _SECRET.search(k) and k not in _RUNNER_STATE}
+    env = {k: v for k, v in source.items() if passes(k, pass_env)}
     env["PYTHONHASHSEED"] = "0"
     env.update(extra or {})
     return env
+
+
+def withheld(pass_env: Sequence[str] = (), base: Mapping[str, str] | None = None) -> list[str]:
+    """The names of the parent's variables that children do not get, sorted (names only, never values)."""
+    source = os.environ if base is None else base
+    return sorted(k for k in source if not passes(k, pass_env))
 
 
 CANNOT_START = "could not start"  # how a run that never started begins its stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from optiloop.cli.common import err, errors_to_exit, say
+from optiloop.cli.options import PassEnv, settings_flags
 from optiloop.config import load_settings
 from optiloop.errors import BadInput
 from optiloop.measure.instructions import fmt_count
@@ -59,16 +59,17 @@ def bench_command(
     runs: Annotated[int, typer.Option(min=2, max=1000, help="Timed runs, each in a fresh process.")] = 10,
     timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    pass_env: PassEnv = None,
 ) -> None:
     """Time the workload: mean ± stdev over fresh processes, after a warm-up run."""
     with errors_to_exit():
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass the project's directory")
-        settings = load_settings(path, {"workload": workload, "timeout": timeout})
+        settings = load_settings(path, settings_flags(workload=workload, timeout=timeout, pass_env=pass_env))
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
-        env = child_env({"PATH": os.environ.get("PATH", "")})
+        env = child_env(pass_env=settings.pass_env)
         with progress_bar("timing the workload") as update:
             result = bench(path.resolve(), settings.workload, runs, settings.timeout, env, update)
         say(json.dumps(bench_json(result), indent=2) if as_json else bench_text(result))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,7 +10,7 @@ import typer
 
 from optiloop.cli.bench import fmt_seconds, progress_bar
 from optiloop.cli.common import errors_to_exit, say
-from optiloop.cli.options import Python, Setup
+from optiloop.cli.options import PassEnv, Python, Setup
 from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput
 from optiloop.journal import to_jsonable
@@ -57,19 +56,21 @@ def compare_command(
     setup: Setup = None,
     python: Python = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    pass_env: PassEnv = None,
 ) -> None:
     """Measure the workload at two git refs, interleaved, and print the speedup with its interval."""
     with errors_to_exit():
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass --path of a directory inside the repository")
         settings = load_settings(path, {"workload": workload, "rounds": rounds, "timeout": timeout,
-                                        "measure_budget": measure_budget, "setup": setup, "python": python})
+                                        "measure_budget": measure_budget, "setup": setup, "python": python,
+                                        "pass_env": tuple(pass_env) if pass_env else None})
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
         if min_speedup < 1.0:
             raise BadInput(f"--min-speedup {min_speedup} is below 1.0", "pass 1.0 or more")
-        env = child_env({"PATH": os.environ.get("PATH", "")})
+        env = child_env(pass_env=settings.pass_env)
         how = compare_settings(settings, min_speedup)
         with progress_bar("measuring interleaved rounds") as update:
             result = compare(path, ref_a, ref_b, settings.workload, how, env, update)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from optiloop.config import LIST_FIELDS
+
 ProjectPath = Annotated[Path, typer.Argument(help="The project: a git repository or a directory inside one.")]
 Workload = Annotated[Optional[str], typer.Option(help="Shell command that exercises the code.")]
 Tests = Annotated[Optional[str], typer.Option(help="Shell command that runs the project's tests.")]
@@ -30,9 +32,13 @@ Setup = Annotated[Optional[str], typer.Option(
 Python = Annotated[Optional[str], typer.Option(
     "--python", help="The project's interpreter, which runs its tests and workload (default: python on PATH).")]
 TestTimeout = Annotated[Optional[float], typer.Option(help="Seconds one run of the test suite may take.")]
+PassEnv = Annotated[Optional[list[str]], typer.Option(
+    "--pass-env", metavar="NAME", help=(
+        "Environment variable (or glob) the project's tests and workload also get (repeatable); everything "
+        "outside a small base (PATH, HOME, LANG, ...) is withheld from them."))]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
 
 
 def settings_flags(**given: Any) -> dict[str, Any]:
     """The options given as settings flags (None: not given); repeatable globs become tuples."""
-    return {k: (tuple(v) if v else None) if k in ("include", "exclude") else v for k, v in given.items()}
+    return {k: (tuple(v) if v else None) if k in LIST_FIELDS else v for k, v in given.items()}

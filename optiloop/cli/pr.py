@@ -43,6 +43,7 @@ from optiloop.cli.options import (
     MeasureBudget,
     MinSpeedup,
     Model,
+    PassEnv,
     ProjectPath,
     Prompts,
     Python,
@@ -121,12 +122,13 @@ def pr_command(
     setup: Setup = None,
     python: Python = None,
     test_timeout: TestTimeout = None,
+    pass_env: PassEnv = None,
 ) -> None:
     """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
     flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
         min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
-        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout)
+        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env)
     env = dict(os.environ)
     with errors_to_exit():
         if fail_on_regression is not None and fail_on_regression < 0:
@@ -185,7 +187,7 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullReq
         progress("regression check: measuring the head against the merge base, interleaved ...")
         how = compare_settings(settings, 1.0)
         regression = check_regression(path, git_repo, request.base, head_sha, settings.workload, how,
-                                      child_env({"PATH": env.get("PATH", "")}), fail_on_regression)
+                                      child_env(pass_env=settings.pass_env), fail_on_regression)
         progress(regression.line())
     failing = regression is not None and regression.fails()
     suggestion, push_error = "", None

@@ -23,6 +23,7 @@ from rich.text import Text
 
 from optiloop import vcs
 from optiloop.cli.common import errors_to_exit, out, progress, say
+from optiloop.cli.options import PassEnv
 from optiloop.config import excluded_globs, load_settings
 from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, new_run_id
@@ -96,6 +97,7 @@ def profile(
     output: Annotated[Optional[Path], typer.Option(help="Also write the speedscope JSON to this file.")] = None,
     targets: Annotated[bool, typer.Option(
         help="Also build each hot definition's prompt context (runs the tests once); report its size.")] = False,
+    pass_env: PassEnv = None,
 ) -> None:
     """Profile the workload and rank the project's hot definitions by addressable time."""
     with errors_to_exit():
@@ -103,7 +105,8 @@ def profile(
         root = Path(repo.working_dir).resolve()
         project = path.resolve()
         subdir = "" if project == root else project.relative_to(root).as_posix()
-        settings = load_settings(project, {"workload": workload, "profile_rate": rate})
+        settings = load_settings(project, {"workload": workload, "profile_rate": rate,
+                                                 "pass_env": tuple(pass_env) if pass_env else None})
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
@@ -122,7 +125,8 @@ def profile(
             return where
 
         addopts = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:cacheprovider".strip()
-        env = child_env({"PYTHONDONTWRITEBYTECODE": "1", "PYTEST_ADDOPTS": addopts})  # nothing written in place
+        env = child_env({"PYTHONDONTWRITEBYTECODE": "1", "PYTEST_ADDOPTS": addopts},  # nothing written in place
+                        pass_env=settings.pass_env)
         profiler = PySpyProfiler(InPlace(root, subdir, env), Workload(settings.workload), artifact, scope.contains,
                                  settings.profile_rate, settings.timeout, on_note=lambda n: progress(f"note: {n}"))
         result = profiler.profile("profile")

@@ -21,6 +21,7 @@ from optiloop.cli.options import (
     MeasureBudget,
     MinSpeedup,
     Model,
+    PassEnv,
     ProjectPath,
     Prompts,
     Python,
@@ -57,13 +58,14 @@ def session(
     setup: Setup = None,
     python: Python = None,
     test_timeout: TestTimeout = None,
+    pass_env: PassEnv = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
     flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
         include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
         api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
-        setup=setup, python=python, test_timeout=test_timeout)
+        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env)
     with errors_to_exit():
         from optiloop import app
         from optiloop.session import Session

@@ -11,6 +11,7 @@ import pytest
 
 from optiloop.bot.pr import MARKER
 from tests.bot.fakegithub import FakeGitHub, serve
+from tests.canaries import canaries, leaked
 from tests.conftest import git, make_repo, optiloop
 
 CORE = '''\
@@ -100,7 +101,8 @@ def test_changed_hot_function_only_one_comment_updated_and_one_suggestion_pr(
         gh.fail("POST", "/pulls", 422)  # the first suggestion PR is refused: the comment still goes out
         args = ["pr", str(repo), "--base", "main", "--repo", "octo/shop", "--pr", "7", "--push",
                 "--no-regression-check", *RUN_FLAGS]
-        env = github_env(gh, python_on_path)
+        planted = canaries()  # secret-shaped variables beside the token: none may reach GitHub
+        env = {**planted, **github_env(gh, python_on_path)}
 
         first = optiloop(*args, env=env)
         assert first.returncode == 1
@@ -140,6 +142,9 @@ def test_changed_hot_function_only_one_comment_updated_and_one_suggestion_pr(
         assert run_id in ours[0]["body"] and "updated with these commits" in ours[0]["body"]
         tip = git(tmp_path / "remote.git", "log", "-1", "--format=%B", "optiloop/pr-7")
         assert f"Optiloop-Run: {run_id}" in tip
+        sent = json.dumps([(r.path, r.query, r.headers, r.body) for r in gh.requests])
+        pushed_all = git(tmp_path / "remote.git", "log", "-p", "--all")
+        assert leaked(sent + pushed_all + third.stdout + third.stderr, planted) == []
 
 
 def test_regression_beyond_the_allowance_fails_the_job_and_prints_the_markdown(
