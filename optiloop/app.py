@@ -6,10 +6,9 @@ it found a problem (worktrees, branch, run record, the info/exclude line) is rem
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,23 +17,22 @@ import git
 from pydantic import ValidationError
 
 from optiloop import vcs
+from optiloop.baseline import Checked, make_trees, run_env
 from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
-from optiloop.layout import ImportProbe, python_env, resolve_python, top_level_names
+from optiloop.layout import resolve_python
 from optiloop.loop import Limits, Loop, Stages
-from optiloop.measure import InterleavedMeasurer
-from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
+from optiloop.measure import InterleavedMeasurer, Measurer
+from optiloop.measure.cycles import Choice, CyclesMeasurer, require_valgrind
 from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
-from optiloop.proc import child_env, withheld
 from optiloop.profiling import PySpyProfiler
 from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
 from optiloop.targets import FindTargets
 from optiloop.types import RunSummary, Target, Workload
 from optiloop.verify import Gate
-from optiloop.verify.capture import hook_env
 from optiloop.workspace import Workspace
 
 
@@ -66,97 +64,6 @@ def _require(settings: Settings) -> tuple[str, str]:
     return settings.workload, settings.tests
 
 
-def run_env(workload: Workload, pass_env: Sequence[str] = ()) -> dict[str, str]:
-    """The environment of everything a run starts: the allowlisted base plus ``pass_env`` (``proc.child_env``:
-    no secrets), a fixed ``PYTHONHASHSEED``, and ``random`` seeded at start-up (the verify hook's
-    ``OPTILOOP_SEED``), so that baseline and candidate see the same chance and a difference in their
-    behaviour or time is the candidate's."""
-    return hook_env(child_env(dict(workload.env), pass_env=pass_env), OPTILOOP_SEED="0")
-
-
-def trimmed_hint(pass_env: Sequence[str], output: str = "") -> str:
-    """What a failing baseline's message adds when the environment was trimmed: the withheld variables its
-    ``output`` names (else how many were withheld), and how to pass one. Names only, never values."""
-    names = withheld(pass_env)
-    if not names:
-        return ""
-    named = [n for n in names if len(n) > 2 and re.search(rf"\b{re.escape(n)}\b", output)]
-    fix = "list it in pass_env under [tool.optiloop] or pass --pass-env NAME"
-    if named:
-        return f"; its output names {', '.join(named[:4])}, which optiloop withheld from it: {fix}"
-    return (f"; optiloop withheld {len(names)} environment variable(s) from it (e.g. {', '.join(names[:3])}): "
-            f"if it needs one, {fix}")
-
-
-def _check_syntax(ws: Workspace, scope: Scope) -> None:
-    for rel in scope.files(ws.tree_dir("baseline")):
-        try:
-            compile(ws.read(rel), rel, "exec")
-        except SyntaxError as exc:
-            raise BadInput(f"syntax error in {rel}:{exc.lineno}: {exc.msg}",
-                           "fix it, or add the file to exclude under [tool.optiloop]") from None
-
-
-def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
-                    notes: list[str]) -> str | None:
-    """Tests and workload must pass before any change, importing the project from the worktree; returns
-    the workload's stdout if stable. What could not be checked goes to ``notes``."""
-    tests, timeout = settings.tests or "", settings.timeout
-    tree = ws.tree_dir("baseline")
-    probe = ImportProbe(ws.root / "imported-from", top_level_names(tree, scope.files(tree)))
-    done = ws.run(tests, "baseline", settings.test_timeout or timeout, extra=probe.env("tests"))
-    if not done.ok:
-        last = done.why()
-        raise BadInput(f"the tests fail before any change ({last})",
-                       f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes"
-                       + trimmed_hint(settings.pass_env, done.tail()))
-    notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
-    outputs, seconds = [], []
-    for i in range(2):
-        run = ws.run(workload.cmd, "baseline", timeout, workload.cwd, extra=probe.env("workload") if i == 0 else {})
-        if not run.ok:
-            last = run.why()
-            raise BadInput(f"the workload command fails ({last})",
-                           f"make `{workload.cmd}` run successfully from the project directory"
-                           + trimmed_hint(settings.pass_env, run.tail()))
-        outputs.append(run.stdout)
-        seconds.append(run.seconds)
-    notes.extend(n for n in [probe.check("workload", workload.cmd, tree)] if n)
-    try:
-        _check_timeable(ws, workload, min(seconds), timeout)
-    except TooFast as exc:
-        raise BadInput(str(exc), "give the workload a larger input, so that one run takes 10 ms or more") from None
-    return outputs[0] if outputs[0] == outputs[1] else None
-
-
-def _make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
-                notes: list[str]) -> str | None:
-    """The worktrees' setup step, the project's interpreter, then the baseline checks (see ``layout``)."""
-    if settings.python:
-        ws.env = python_env(ws.env, Path(settings.python), ws.root / "bin")
-    if settings.setup:
-        try:
-            ws.setup(settings.setup, settings.timeout)
-        except BadInput as exc:
-            raise BadInput(exc.message, exc.hint + trimmed_hint(settings.pass_env, exc.message)) from None
-    _check_syntax(ws, scope)
-    return _check_baseline(ws, settings, workload, scope, notes)
-
-
-def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: float) -> None:
-    """A workload too fast to time is refused before anything is measured. Wall-clock time of a plain
-    run includes process overheads, so a run that looks short is timed again the way pyperf times it."""
-    if seconds >= 0.5:  # wall-clock time of a short run is mostly interpreter start-up, more so under load
-        return
-    cwd = ws.project_dir("baseline") / workload.cwd
-    try:
-        values = pyperf_command(workload.cmd, cwd, ws.env_for("baseline"), ws.root / "timeable-workload.json", 5,
-                                timeout)
-    except MeasureError:
-        return  # it ran twice already; a pyperf failure shows again, with its reason, when measuring
-    check_timeable(values, cwd, ws.env_for("baseline"), ws.root / "timeable-empty.json")  # 5 runs of each
-
-
 def prepare(
     path: Path,
     flags: Mapping[str, Any],
@@ -175,6 +82,8 @@ def prepare(
         settings = settings.model_copy(update={"python": str(resolve_python(settings.python, Path.cwd()))})
     model, model_note = resolve(settings.model, root / subdir if subdir else root,
                                 ModelOptions.from_settings(settings))
+    if settings.measure == "cycles":
+        require_valgrind()  # before anything is made
     dirty = vcs.tracked_changes(repo)
     if dirty and not allow_dirty:
         raise BadInput(f"{len(dirty)} tracked file(s) have uncommitted changes (first: {dirty[0][1]})",
@@ -188,7 +97,7 @@ def prepare(
     layout_notes: list[str] = []
     try:
         ws.create(carry_dirty=bool(dirty))
-        expected = _make_trees(ws, settings, workload, scope, layout_notes)
+        checked = make_trees(ws, settings, workload, scope, layout_notes)
     except BaseException:
         ws.discard()
         if not had_record_dir:
@@ -200,16 +109,23 @@ def prepare(
     take_lock(journal.dir)
     journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
-                  deterministic_output=expected is not None, mode=mode)
-    loop = _build_loop(ws, journal, settings, model, workload, scope, expected, keep)
-    notes = [model_note, *layout_notes] if model_note else layout_notes
-    if expected is None:
-        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
-    return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
+                  deterministic_output=checked.expected is not None, mode=mode, measure=checked.choice.measure,
+                  measure_why=checked.choice.why)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep)
+    return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]))
+
+
+def _notes(checked: Checked, notes: list[str]) -> list[str]:
+    """The run's first lines: which measure and why, then what else the checks found."""
+    found = [f"measuring {'simulated cycles' if checked.choice.measure == 'cycles' else 'wall time'}: "
+             f"{checked.choice.why}", *(n for n in notes if n)]
+    if checked.expected is None:
+        found.append("the workload's output differs between runs, so it is not compared with candidates'")
+    return found
 
 
 def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Model, workload: Workload,
-                scope: Scope, expected: str | None, keep: Callable[[Target], bool] | None = None) -> Loop:
+                scope: Scope, checked: Checked, keep: Callable[[Target], bool] | None = None) -> Loop:
     """The stages of a run on its worktrees, and the loop over them (shared by ``prepare`` and ``resume``)."""
     tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
@@ -222,17 +138,24 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
             lambda profile, read: [t for t in find_targets(profile, read) if keep(t)]),
         model=model,
         edit=apply_candidate,
-        verifier=Gate(ws, tests, workload, expected, settings.timeout, journal.artifacts,
+        verifier=Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
                       replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb,
                       test_timeout=settings.test_timeout),
-        measurer=InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup,
-                                     settings.timeout, budget=settings.measure_budget),
+        measurer=_measurer(ws, journal, settings, workload, checked.choice),
         place=ws,
         journal=journal,
     )
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
                                settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
                 ws.run_id)
+
+
+def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Workload, choice: Choice) -> Measurer:
+    timed = InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup, settings.timeout,
+                                budget=settings.measure_budget, max_memory_growth=settings.max_memory_growth)
+    if choice.calibration is None:
+        return timed
+    return CyclesMeasurer(ws, workload, journal, timed, settings.min_speedup, choice.calibration)
 
 
 def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
@@ -288,25 +211,23 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     try:
         repair(repo, ws)
         notes = reconcile(repo, journal, ws, str(started["base"]))
-        try:
-            expected = _make_trees(ws, settings, workload, scope, layout_notes)
+        try:  # the measure the run started with, decided again at the head (cycles: counted again)
+            measure = str(started.get("measure") or settings.measure)
+            checked = make_trees(ws, settings.model_copy(update={"measure": measure}), workload, scope,
+                                 layout_notes)
         except BadInput as exc:
             raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
     except BaseException:
         ws.close()
         release_lock(journal.dir)
         raise
-    loop = _build_loop(ws, journal, settings, model, workload, scope, expected)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, checked)
     attempts = restored_attempts(journal)
     loop.restore(attempts)
     if isinstance(loop.s.measurer, InterleavedMeasurer):  # the stricter confirmation goes on counting
         loop.s.measurer.measured.update(Counter(a.candidate.target.key for a in attempts if a.verdict))
     journal.event("run_resumed", run_id=info.id, head=ws.head(), attempts=len(attempts),
                   accepted=[a.commit for a in attempts if a.accepted], reconciled=notes, flags=changed,
-                  deterministic_output=expected is not None)
-    notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes, *layout_notes]
-    if model_note:
-        notes.append(model_note)
-    if expected is None:
-        notes.append("the workload's output differs between runs, so it is not compared with candidates'")
-    return Prepared(loop, ws, journal, settings, root, str(started["base"]), notes)
+                  deterministic_output=checked.expected is not None)
+    notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes, *layout_notes, model_note]
+    return Prepared(loop, ws, journal, settings, root, str(started["base"]), _notes(checked, notes))

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -73,6 +73,9 @@ class Settings(BaseModel):
     setup: str | None = Field(None, description="shell command run once in each worktree before anything else")
     python: str | None = Field(None, description="the project's interpreter (default: the first python on PATH)")
     test_timeout: float | None = Field(None, gt=0, description="seconds one test-suite run may take (default: timeout)")
+    measure: Literal["time", "cycles", "auto"] = Field(
+        "auto", description="what decides: wall time, simulated cycles (valgrind), or cycles where they fit")
+    max_memory_growth: float = Field(1.5, ge=1.0, description="most a candidate may raise the workload's peak memory")
     pass_env: tuple[str, ...] = Field((), description="names (or globs) of environment variables passed to the "
                                                       "project's tests and workload beyond the base set")
 
@@ -116,7 +119,7 @@ def read_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in FIELDS:
         value = env.get(f"OPTILOOP_{name.upper()}")
-        if value is None:
+        if not value:  # unset, or set to nothing: not given
             continue
         out[name] = tuple(p.strip() for p in value.split(",") if p.strip()) if name in LIST_FIELDS else value
     return out

@@ -55,6 +55,20 @@ def python_env(env: Mapping[str, str], python: Path, shim_dir: Path) -> dict[str
     return {**env, "PATH": os.pathsep.join([str(shim_dir), str(python.parent), rest])}
 
 
+def real_python(env: Mapping[str, str]) -> Path | None:
+    """The interpreter behind ``python`` on ``env``'s PATH when that is a script (a pyenv shim runs a shell
+    and several processes before Python starts), found by asking it; None when it is a binary or unknown."""
+    found = shutil.which("python", path=env.get("PATH", os.defpath))
+    if found is None:
+        return None
+    with open(found, "rb") as fh:
+        if fh.read(2) != b"#!":
+            return None
+    done = proc.run([found, "-c", "import sys; print(sys.executable)"], Path(found).parent, env, 60)
+    real = Path(done.stdout.strip()) if done.ok else None
+    return real if real is not None and real.is_file() and os.access(real, os.X_OK) else None
+
+
 def top_level_names(tree: Path, files: Iterable[str]) -> list[str]:
     """The project's top-level importable names, from its in-scope files (paths relative to ``tree``):
     the outermost directory of a package (``__init__.py`` all the way up), or a lone module's name."""

@@ -145,6 +145,7 @@ def fmt_pct(level: float) -> str:
     return f"{level * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
+Measure = Literal["time", "cycles"]  # what a verdict rests on: wall time, or simulated cycles (``measure.cycles``)
 Outcome = Literal["FASTER", "NOT FASTER", "UNKNOWN"]  # a verdict's three outcomes (UNKNOWN: more samples needed)
 
 
@@ -170,6 +171,11 @@ class Verdict:
     predicted: float | None = None  # the workload speedup the profile allows (Amdahl), when the loop gave one
     predicted_bound: bool = False  # ``predicted`` is only the bound 1 / (1 - f) (no local speedup was timed)
     rank_p: float | None = None  # one-sided p-value of the rank test (Mann-Whitney U) of the reported measurement
+    measure: Measure = "time"  # what decided: wall time, or simulated cycles (with a wall-time guard)
+    cycles: tuple[int, int] | None = None  # (baseline, candidate) simulated cycles per run (cycles measure)
+    tolerance: float | None = None  # the A/A tolerance of simulated counts that a cycles verdict allowed for
+    peak_memory: tuple[int, int] | None = None  # (baseline, candidate) peak resident bytes of a run, children included
+    guard: Verdict | None = None  # cycles measure: the wall-time guard's own verdict (time, not slower?)
 
     def __post_init__(self) -> None:
         if not self.outcome:

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Runs in this suite measure wall time unless a test asks for cycles: a simulated run takes ~50x a plain one,
+# so only the tests of the cycles measure (tests/measure/test_cycles*.py and the e2e ones) pay for valgrind.
+os.environ.setdefault("OPTILOOP_MEASURE", "time")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test User",
     "GIT_AUTHOR_EMAIL": "test@example.com",

@@ -15,6 +15,7 @@ from optiloop import vcs
 from optiloop.app import prepare
 from optiloop.cli.common import errors_to_exit, progress, say
 from optiloop.cli.execute import execute
+from optiloop.cli.options import MeasureKind
 from optiloop.errors import BadInput, RunFailure
 from optiloop.resources import data_dir
 
@@ -39,6 +40,7 @@ def demo(
     max_iterations: Annotated[Optional[int], typer.Option(help="Most candidates to try.")] = None,
     rounds: Annotated[Optional[int], typer.Option(help="A/B rounds at the first look (up to 4x if unclear).")] = None,
     directory: Annotated[Optional[Path], typer.Option(help="Where to put the demo repository.")] = None,
+    measure: MeasureKind = None,
 ) -> None:
     """Copy an example into a new git repository and speed it up with the offline builtin model."""
     with errors_to_exit():
@@ -49,7 +51,7 @@ def demo(
         say(f"Demo repository: {repo} (a copy of optiloop's '{example}' example)")
         # The example's commands say `python`: make that the interpreter optiloop runs on.
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        flags = {"model": "builtin", "max_iterations": max_iterations, "rounds": rounds}
+        flags = {"model": "builtin", "max_iterations": max_iterations, "rounds": rounds, "measure": measure}
         prepared = prepare(repo, flags, extra_env={"PATH": path}, mode="demo")
         progress("model: builtin (offline catalog of verified rewrites; no key needed)")
         summary = execute(prepared)

@@ -36,6 +36,12 @@ PassEnv = Annotated[Optional[list[str]], typer.Option(
     "--pass-env", metavar="NAME", help=(
         "Environment variable (or glob) the project's tests and workload also get (repeatable); everything "
         "outside a small base (PATH, HOME, LANG, ...) is withheld from them."))]
+MeasureKind = Annotated[Optional[str], typer.Option(
+    "--measure", metavar="time|cycles|auto", help=(
+        "What decides: wall time, simulated cycles (valgrind; load-independent, with a wall-time guard), or "
+        "auto (the default): cycles where valgrind is installed and a simulated run fits the budget."))]
+MaxMemoryGrowth = Annotated[Optional[float], typer.Option(
+    help="Most a candidate may raise the workload's peak memory, e.g. 1.5 (the default).")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
 
 

@@ -20,7 +20,9 @@ from optiloop.cli.options import (
     Include,
     MaxCost,
     MaxIterations,
+    MaxMemoryGrowth,
     MeasureBudget,
+    MeasureKind,
     MinSpeedup,
     Model,
     PassEnv,
@@ -60,6 +62,8 @@ def run(
     python: Python = None,
     test_timeout: TestTimeout = None,
     pass_env: PassEnv = None,
+    measure: MeasureKind = None,
+    max_memory_growth: MaxMemoryGrowth = None,
     allow_dirty: AllowDirty = False,
     resume_id: Annotated[Optional[str], typer.Option("--resume", metavar="RUN-ID|last", help=(
         "Continue a killed run (its id, or last: the newest unfinished one) with its recorded settings; "
@@ -70,7 +74,8 @@ def run(
         min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
         time_budget=time_budget, cache=cache,
-        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env)
+        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
+        measure=measure, max_memory_growth=max_memory_growth)
     with errors_to_exit():
         if resume_id is None:
             prepared = prepare(path, flags, allow_dirty=allow_dirty)

@@ -18,7 +18,9 @@ from optiloop.cli.options import (
     Exclude,
     Include,
     MaxCost,
+    MaxMemoryGrowth,
     MeasureBudget,
+    MeasureKind,
     MinSpeedup,
     Model,
     PassEnv,
@@ -59,13 +61,16 @@ def session(
     python: Python = None,
     test_timeout: TestTimeout = None,
     pass_env: PassEnv = None,
+    measure: MeasureKind = None,
+    max_memory_growth: MaxMemoryGrowth = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
     flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
         include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
         api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
-        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env)
+        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
+        measure=measure, max_memory_growth=max_memory_growth)
     with errors_to_exit():
         from optiloop import app
         from optiloop.session import Session

@@ -14,7 +14,10 @@ from optiloop.types import Measurement, Verdict
 
 
 class Measurer(Protocol):
-    noise: Noise | None
+    @property
+    def noise(self) -> Noise | None:
+        """The run's A/A wall-time noise, once ``baseline`` measured it."""
+        ...
 
     def baseline(self) -> Measurement: ...
 

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from statistics import median
 from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import Journal
 from optiloop.measure import instructions
-from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
+from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, peak_rss, pyperf_command
 from optiloop.measure.stats import (
     ALPHA,
     RANK_ALPHA,
@@ -41,6 +42,17 @@ class Trees(Protocol):
     def env_for(self, side: Side) -> dict[str, str]: ...
 
     def project_dir(self, side: Side) -> Path: ...
+
+
+def memory_growth(peaks: tuple[int, int] | None) -> float | None:
+    """The candidate's peak memory over the baseline's, where both were recorded."""
+    if peaks is None or peaks[0] <= 0:
+        return None
+    return peaks[1] / peaks[0]
+
+
+def fmt_bytes(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
 def fmt_p(p: float) -> str:
@@ -127,6 +139,7 @@ class InterleavedMeasurer:
         screen: int = SCREEN_ROUNDS,
         on_round: Callable[[int, int], None] | None = None,
         noise_rounds: int = NOISE_ROUNDS,
+        max_memory_growth: float | None = None,
     ) -> None:
         self.ws = workspace
         self.workload = workload
@@ -141,17 +154,16 @@ class InterleavedMeasurer:
         self.noise: Noise | None = None
         self.round_seconds: float | None = None
         self.measured: dict[str, int] = {}  # candidates compared so far, per target (the confirmation's family)
+        self.max_memory_growth = max_memory_growth  # a candidate's peak memory over the baseline's, at most
+        self._peaks: dict[Side, list[int]] = {"baseline": [], "candidate": []}  # of the current measurement
 
     def _values(self, side: Side, name: str, values: int, warmups: int = 0) -> tuple[float, ...]:
-        return pyperf_command(
-            self.workload.cmd,
-            self.ws.project_dir(side) / self.workload.cwd,
-            self.ws.env_for(side),
-            self.journal.artifact(f"measure/{name}.json"),
-            values,
-            self.timeout,
-            warmups=warmups,
-        )
+        out = self.journal.artifact(f"measure/{name}.json")
+        found = pyperf_command(self.workload.cmd, self.ws.project_dir(side) / self.workload.cwd,
+                               self.ws.env_for(side), out, values, self.timeout, warmups=warmups)
+        if (peak := peak_rss(out)) is not None:
+            self._peaks[side].append(peak)
+        return found
 
     # -- the noise floor ---------------------------------------------------------------------
 
@@ -206,7 +218,22 @@ class InterleavedMeasurer:
         first = self.measure(label, measurements=2)
         if not first.accepted:
             return replace(first, predicted=predicted)
-        return self.confirm(label, first, family, predicted)
+        return self.memory_check(self.confirm(label, first, family, predicted))
+
+    def memory_check(self, verdict: Verdict) -> Verdict:
+        """An accepted verdict whose candidate raised the workload's peak memory by more than
+        ``max_memory_growth`` (``--max-memory-growth``) is rejected with the figures."""
+        growth = memory_growth(verdict.peak_memory)
+        if not verdict.accepted or self.max_memory_growth is None or growth is None:
+            return verdict
+        if growth <= self.max_memory_growth:
+            return verdict
+        assert verdict.peak_memory is not None
+        base, cand = verdict.peak_memory
+        return replace(verdict, accepted=False, outcome="NOT FASTER",
+                       reason=f"uses too much memory: the workload's peak grew {growth:.2f}x ({fmt_bytes(base)} -> "
+                              f"{fmt_bytes(cand)}), more than --max-memory-growth {self.max_memory_growth:g}; "
+                              f"{verdict.reason}")
 
     def confirm(self, label: str, first: Verdict, family: int = 0, predicted: float | None = None) -> Verdict:
         """Measure a selected candidate again on fresh rounds; ``family`` = m > 0 (the m-th candidate of its
@@ -249,19 +276,14 @@ class InterleavedMeasurer:
         tests' error: the interval's and the rank test's."""
         start = time.monotonic()
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
+        self._peaks = {"baseline": [], "candidate": []}
         the_plan: Plan | None = None
         i = 0
         while True:
             began = time.monotonic()
-            order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
-            for side in order:
-                try:
-                    samples[side] += self._values(side, f"{label}/{side}-{i}", 1, 1 if i == 0 else 0)
-                except MeasureError as exc:
-                    if side == "baseline":
-                        raise RunFailure(f"the baseline workload failed while measuring: {exc}") from None
-                    return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}",
-                                   seconds=time.monotonic() - start)
+            failed = self._round(label, i, samples)
+            if failed is not None:
+                return replace(failed, seconds=time.monotonic() - start)
             i += 1
             if the_plan is None:
                 the_plan = self.plan(self.round_seconds or (time.monotonic() - began), measurements, family)
@@ -271,6 +293,58 @@ class InterleavedMeasurer:
                                 RANK_ALPHA * error_share(family))
             if verdict is not None:
                 return self._finish(label, verdict, the_plan, time.monotonic() - start, family)
+
+    def _round(self, label: str, i: int, samples: dict[Side, list[float]]) -> Verdict | None:
+        """Round ``i`` of an interleaved measurement (A B, then B A, ...; the first round warms up); a rejecting
+        verdict when the workload failed on the candidate (on the baseline: ``RunFailure``)."""
+        order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
+        for side in order:
+            try:
+                samples[side] += self._values(side, f"{label}/{side}-{i}", 1, 1 if i == 0 else 0)
+            except MeasureError as exc:
+                if side == "baseline":
+                    raise RunFailure(f"the baseline workload failed while measuring: {exc}") from None
+                return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}")
+        return None
+
+    def guard(self, label: str, most: int, first: int = SCREEN_ROUNDS) -> Verdict:
+        """The wall-time guard of a decision made on another measure (simulated cycles): up to ``most``
+        interleaved rounds, a look after each from ``first`` on. It rejects (NOT FASTER, ``slower``) when the
+        95% interval's high end is below 1.0, a one-sided test at 2.5% per look; it stops early and passes
+        when the low end is above 1.0; otherwise it passes after ``most`` rounds: not shown to be slower."""
+        start = time.monotonic()
+        samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
+        self._peaks = {"baseline": [], "candidate": []}
+        for i in range(max(most, first)):
+            failed = self._round(label, i, samples)
+            if failed is not None:
+                return replace(failed, seconds=time.monotonic() - start)
+            if self.on_round is not None:
+                self.on_round(i + 1, most)
+            n = i + 1
+            if n < first:
+                continue
+            point, low, high = interval(samples["baseline"], samples["candidate"], 0.95)
+            if high < 1.0 or low > 1.0 or n >= most:
+                break
+        evidence = f"{fmt_ratio(point)}x (95% CI {fmt_ratio(low)}-{fmt_ratio(high)}, {n} interleaved rounds)"
+        slower = high < 1.0
+        reason = f"slower in wall time: {evidence}" if slower else f"not slower in wall time: {evidence}"
+        verdict = Verdict(point, low, high, low > 1.0 or slower, not slower, reason,
+                          Measurement.of(samples["baseline"]), Measurement.of(samples["candidate"]), rounds=n,
+                          seconds=time.monotonic() - start, stopped="full" if n >= most else "early",
+                          outcome="NOT FASTER" if slower else "FASTER", peak_memory=self._peak_pair())
+        self.journal.event("measurement", label=label, looks=list(range(first, most + 1)), levels=[0.95],
+                           screen=first, rounds=n, seconds=verdict.seconds, stopped=verdict.stopped,
+                           speedup=point, ci_low=low, ci_high=high, accepted=verdict.accepted, noise_floor=None,
+                           instructions=None, outcome=verdict.outcome, rank_p=None, family=0, share=1.0,
+                           guard=True, peak_memory=verdict.peak_memory)
+        return verdict
+
+    def _peak_pair(self) -> tuple[int, int] | None:
+        """(baseline, candidate): the median peak memory of each side's runs in the current measurement."""
+        base, cand = self._peaks["baseline"], self._peaks["candidate"]
+        return (int(median(base)), int(median(cand))) if base and cand else None
 
     def _look(self, p: Plan, base: list[float], cand: list[float], rank_alpha: float = RANK_ALPHA) -> Verdict | None:
         """The verdict if this round ends the measurement, else None (UNKNOWN before the last look)."""
@@ -318,12 +392,12 @@ class InterleavedMeasurer:
             reason += (f"; instructions {instructions.fmt_count(counts[0])} -> "
                        f"{instructions.fmt_count(counts[1])} ({change:+.1%})")
         done = replace(verdict, reason=reason, rounds=n, seconds=seconds, instructions=counts,
-                       noise_floor=self.noise.floor(n) if self.noise else None)
+                       noise_floor=self.noise.floor(n) if self.noise else None, peak_memory=self._peak_pair())
         self.journal.event("measurement", label=label, looks=p.looks, levels=p.levels, screen=p.screen,
                            rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
                            ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
                            noise_floor=done.noise_floor, instructions=counts, outcome=done.outcome,
-                           rank_p=done.rank_p, family=family, share=error_share(family))
+                           rank_p=done.rank_p, family=family, share=error_share(family), peak_memory=done.peak_memory)
         return done
 
     def _instructions(self, label: str) -> tuple[int, int] | None:

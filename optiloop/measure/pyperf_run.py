@@ -60,6 +60,18 @@ def pyperf_command(
     return tuple(float(v) for v in bench.get_values())
 
 
+def peak_rss(out_json: Path) -> int | None:
+    """The peak resident memory in bytes of the measured command and its children (pyperf's
+    ``command_max_rss``: the largest over the runs in the file), or None where it was not recorded."""
+    try:
+        bench = pyperf.Benchmark.load(str(out_json))
+    except (OSError, ValueError):
+        return None
+    peaks = [r.get_metadata().get("command_max_rss") for r in bench.get_runs()]
+    values = [int(v) for v in peaks if isinstance(v, (int, float)) and v > 0]
+    return max(values) if values else None
+
+
 def startup_cost(cwd: Path, env: Mapping[str, str], out_json: Path, timeout: float = 60.0, runs: int = 3) -> float:
     """Seconds pyperf measures for an empty command (``true``): what starting a process costs."""
     return min(pyperf_command("true", cwd, env, out_json, runs, timeout, name="empty", warmups=1))

@@ -31,6 +31,20 @@ def ratio(speedup: float) -> str:
     return f"{speedup:.2f}x" if speedup < 10 else f"{speedup:.1f}x"
 
 
+def wall_figure(verdict: Verdict) -> str:
+    """Wall time with its interval: ``1.24x (95% CI 1.02-1.51)``."""
+    return f"{verdict.speedup:.2f}x ({verdict.level_pct} CI {verdict.interval})"
+
+
+def figures(verdict: Verdict) -> str:
+    """The figures that decided, for a line: ``1.24x (95% CI 1.02-1.51)`` in time, ``1.31x fewer cycles
+    (simulated); wall time 1.24x (95% CI 1.02-1.51)`` in cycles."""
+    if verdict.measure != "cycles":
+        return wall_figure(verdict)
+    wall = f"; wall time {wall_figure(verdict.guard)}" if verdict.guard is not None else ""
+    return f"{verdict.speedup:.2f}x fewer cycles (simulated){wall}"
+
+
 def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
     lines = []
     if verdict.baseline is not None and verdict.candidate is not None:
@@ -39,9 +53,17 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
             f"Workload: {_seconds(verdict.baseline.mean)} -> {_seconds(verdict.candidate.mean)} "
             f"(mean of {n} interleaved pyperf runs each)."
         )
-    lines.append(
-        f"Speedup: {verdict.speedup:.2f}x, {verdict.level_pct} confidence interval {verdict.interval}."
-    )
+    if verdict.measure == "cycles" and verdict.cycles is not None:
+        tolerance = f", A/A tolerance ±{verdict.tolerance:.2%}" if verdict.tolerance is not None else ""
+        lines.append(f"Speedup: {figures(verdict)}.")
+        lines.append(f"Simulated cycles per run: {verdict.cycles[0]:,} -> {verdict.cycles[1]:,}{tolerance}.")
+        if verdict.instructions is not None:
+            lines.append(f"Instructions per run: {verdict.instructions[0]:,} -> {verdict.instructions[1]:,}.")
+    else:
+        lines.append(f"Speedup: {verdict.speedup:.2f}x, {verdict.level_pct} confidence interval {verdict.interval}.")
+    if verdict.peak_memory is not None:
+        base, cand = verdict.peak_memory
+        lines.append(f"Peak memory: {base / 2**20:.1f} MiB -> {cand / 2**20:.1f} MiB.")
     if verdict.rank_p is not None or verdict.predicted is not None:
         rank = f"; rank test (Mann-Whitney U) p = {verdict.rank_p:.2g}" if verdict.rank_p is not None else ""
         allows = "allows at most" if verdict.predicted_bound else "predicted"
@@ -56,12 +78,14 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
 
 def commit_message(candidate: Candidate, verdict: Verdict, checks: tuple[Check, ...], model: str, run_id: str) -> str:
     target = candidate.target
-    subject = f"Speed up `{dotted_name(target.path, target.qualname)}` {ratio(verdict.speedup)}"
+    simulated = " (simulated cycles)" if verdict.measure == "cycles" else ""
+    subject = f"Speed up `{dotted_name(target.path, target.qualname)}` {ratio(verdict.speedup)}{simulated}"
     body = "\n".join(textwrap.fill(line, 72) for line in candidate.rationale.splitlines())
     trailers = [
         f"Optiloop-Speedup: {verdict.speedup:.3f}",
         f"Optiloop-Target: {target.path}::{target.qualname}",
         f"Optiloop-Model: {model}",
         f"Optiloop-Run: {run_id}",
+        f"Optiloop-Measure: {verdict.measure}",
     ]
     return "\n\n".join([subject, body, "\n".join(evidence_lines(verdict, checks)), "\n".join(trailers)]) + "\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from optiloop.report.commit import checks_passed
+from optiloop.report.commit import checks_passed, figures
 from optiloop.report.markdown import predicted_text
 from optiloop.targets import dotted_name
 from optiloop.types import Attempt, RunSummary, Verdict
@@ -55,8 +55,8 @@ def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: V
         t = a.candidate.target
         checks = checks_passed(a.checks)
         allows = f"; the profile allows {predicted_text(v)}" if v.predicted is not None else ""
-        lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {v.speedup:.2f}x "
-                     f"({v.level_pct} CI {v.interval}{allows}; checks passed: {checks})")
+        lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {figures(v)} "
+                     f"({allows.removeprefix('; ')}{'; ' if allows else ''}checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
     if total is not None:
         lines.append(f"Whole workload, branch head against {base_sha[:10]}: {total.reason}.")
