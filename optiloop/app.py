@@ -29,7 +29,16 @@ from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import PySpyProfiler
-from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
+from optiloop.resume import (
+    reconcile,
+    release_lock,
+    repair,
+    restore_branch,
+    restored_attempts,
+    resumable,
+    take_lock,
+    trim_torn_event,
+)
 from optiloop.targets import FindTargets
 from optiloop.types import RunSummary, Target, Workload
 from optiloop.verify import Gate
@@ -46,6 +55,7 @@ class Prepared:
     repo_root: Path
     base_sha: str
     notes: list[str]
+    branch_removed: bool = False  # ``finish`` removed the branch: the run committed nothing
 
 
 def _project(repo: git.Repo, path: Path) -> tuple[Path, str]:
@@ -214,17 +224,27 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                 ws.run_id)
 
 
-def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
-    """Record how the run ended and remove the worktrees (the branch stays)."""
+def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> bool:
+    """Record how the run ended and remove the worktrees. The branch stays when it holds a commit, or when the
+    run ended on an error (it may be resumed); a run that finished with nothing on its branch removes it
+    (``branch_removed`` in the ``run_finished`` event; a resumed session makes it again). Returns whether the
+    branch was removed."""
+    empty = False
     try:
         if summary is not None:
             prepared.journal.write_json("summary.json", summary)
-        prepared.journal.event("run_finished", error=error,
-                               stop_reason=summary.stop_reason if summary else "",
-                               accepted=[a.commit for a in summary.accepted] if summary else [])
+        empty = error is None and prepared.workspace.head() == prepared.base_sha
     finally:
         prepared.workspace.close()
-        release_lock(prepared.journal.dir)
+        try:
+            prepared.branch_removed = empty and prepared.workspace.remove_branch()
+            prepared.journal.event("run_finished", error=error,
+                                   stop_reason=summary.stop_reason if summary else "",
+                                   accepted=[a.commit for a in summary.accepted] if summary else [],
+                                   branch_removed=prepared.branch_removed)
+        finally:
+            release_lock(prepared.journal.dir)
+    return prepared.branch_removed
 
 
 RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
@@ -264,7 +284,9 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     layout_notes: list[str] = []
     take_lock(journal.dir)
     trim_torn_event(journal)
+    remade = False
     try:
+        remade = restore_branch(repo, journal, ws, str(started["base"]))
         repair(repo, ws)
         notes = reconcile(repo, journal, ws, str(started["base"]))
         try:
@@ -273,6 +295,8 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
             raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
     except BaseException:
         ws.close()
+        if remade:  # as empty as it was when the run removed it
+            ws.remove_branch()
         release_lock(journal.dir)
         raise
     loop = _build_loop(ws, journal, settings, model, workload, scope, expected)

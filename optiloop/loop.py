@@ -154,7 +154,8 @@ class Loop:
             return attempt
         if decide is not None and (declined := decide(attempt)):
             return replace(attempt, declined=declined)
-        message = commit_message(candidate, verdict, attempt.checks, self.s.model.name, self.run_id)
+        author = candidate.author or self.s.model.name  # a person's edit is committed as theirs
+        message = commit_message(candidate, verdict, attempt.checks, author, self.run_id)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
         self.s.journal.event("accepting", attempt=attempt, message=message)
         return replace(attempt, commit=self.s.place.commit(files, message))

@@ -32,7 +32,7 @@ def ratio(speedup: float) -> str:
 
 
 def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
-    lines = []
+    lines = [verdict.plain]
     if verdict.baseline is not None and verdict.candidate is not None:
         n = len(verdict.baseline.samples)
         lines.append(
