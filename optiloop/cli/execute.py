@@ -16,6 +16,7 @@ def execute(prepared: Prepared, console: Console = out) -> RunSummary:
     """Baseline, profile, then attempts until the budget or the ideas run out; the summary table and
     closing lines go to ``console`` (stdout, or stderr where stdout is kept for something else)."""
     loop = prepared.loop
+    loop.on_note = lambda note: progress(f"note: {note}")
     for note in prepared.notes:
         progress(f"note: {note}")
     progress(f"run {loop.run_id}: working on branch {prepared.workspace.branch}")

@@ -21,6 +21,7 @@ import libcst as cst
 from optiloop.catalog import default_rules, rule_context
 from optiloop.catalog.base import Rewrite, Rule, RuleContext
 from optiloop.models.base import Request
+from optiloop.targets import dotted_name
 from optiloop.types import Candidate, Target
 
 MAX_CANDIDATES = 8
@@ -124,6 +125,14 @@ class BuiltinModel:
                 sources.add(candidate.new_source)
                 candidates.append(candidate)
         return candidates
+
+    def nothing_for(self, target: Target) -> str:
+        """What the run says when no rule matches the hottest target (``Loop``)."""
+        name = dotted_name(target.path, target.qualname)
+        return (f"no builtin rule matches {name}, the hottest function ({target.hotspot.self_frac:.0%} of the "
+                f"samples): its code has none of the {len(self.rules)} patterns the catalog rewrites, so the builtin "
+                "model goes on to the next hot functions; a language model (--model) or your own `edit` in "
+                "`optiloop session` can try it")
 
     def _candidate(self, target: Target, rules: list[Rule], rewrite: Rewrite) -> Candidate:
         rationale = "\n".join(f"{r.name}: {r.explanation}" for r in rules)

@@ -73,6 +73,7 @@ class Session:
         return summary, total
 
     def start(self) -> None:
+        self.loop.on_note = lambda note: self.progress(f"note: {note}")
         for note in self.p.notes:
             self.progress(f"note: {note}")
         self.progress(f"session {self.loop.run_id}: working on branch {self.p.workspace.branch}")
