@@ -127,6 +127,6 @@ def test_rule_names_reach_the_commit_message() -> None:
     best = _proposed()[0]
     verdict = Verdict(speedup=1.5, ci_low=1.3, ci_high=1.7, significant=True, accepted=True, reason="faster")
     message = commit_message(best, verdict, (), "builtin", "run-1")
-    assert "range-len-to-enumerate: for i in range(len(xs)) pays" in message
-    assert "string-concat-join: s += piece in a loop" in message
+    assert "range-len-to-enumerate: `for i in range(len(keys))` pays" in message
+    assert "string-concat-join: `text += ...` in a loop" in message
     assert "Optiloop-Model: builtin" in message
