@@ -103,8 +103,8 @@ def confirmed(verdict: Verdict, min_speedup: float, twice: bool, predicted: floa
     _, what = finding("faster", verdict.speedup, verdict.ci_low, verdict.ci_high, verdict.level, verdict.rounds,
                       min_speedup)
     if twice and predicted is not None:
-        return sentence("Faster", f"{what}; confirmed twice on fresh samples, as it is far above the "
-                                  f"{x(predicted)} the profile allows")
+        return sentence("Faster", f"{what}; confirmed twice on fresh samples, as the first confirmation was far "
+                                  f"above the {x(predicted)} the profile allows")
     return sentence("Faster", f"{what}; confirmed on fresh samples")
 
 

@@ -85,7 +85,8 @@ def test_stops_to_reject_and_confirmations_say_what_decided_them(tmp_path: Path)
                              "confirmed on fresh samples.")
     far = Fixed(tmp_path / "f", [0.5, 0.51, 0.49, 0.5, 0.5] * 3).compare("f", predicted=1.2)
     assert far.headline == ("Faster: 2.00x, at least 1.92x with 99.69% confidence (--min-speedup 1.05); confirmed "
-                            "twice on fresh samples, as it is far above the 1.20x the profile allows.")
+                            "twice on fresh samples, as the first confirmation was far above the 1.20x the profile "
+                            "allows.")
     assert "look 1 of 3" in kept.reason and "look" not in kept.headline  # sequential jargon stays in the statistics
 
 
