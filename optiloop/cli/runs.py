@@ -26,7 +26,7 @@ from optiloop.report.record import (
     run_dirs,
     target_name,
 )
-from optiloop.report.terminal import hint_of
+from optiloop.report.terminal import hint_lines, hint_of
 from optiloop.types import fmt_noise, fmt_ratio
 
 
@@ -117,12 +117,8 @@ def show(
             out.print(_attempts_table(r, verbose))
         else:
             say("no attempts recorded")
-        hints: dict[str, list[str]] = {}
-        for a in r.attempts:
-            if hint := hint_of(a):
-                hints.setdefault(hint, []).append(f"#{a.number}")
-        for hint, numbers in hints.items() if not verbose else ():  # --verbose shows it under each attempt
-            say(f"hint for {', '.join(numbers)}: {hint}")
+        for line in hint_lines(r.attempts) if not verbose else ():  # --verbose shows it under each attempt
+            say(line)
         if r.total is not None:
             say(f"total: {r.total.plain}" + (" (measured before a later undo)" if r.total_stale else ""))
             if verbose:

@@ -24,6 +24,15 @@ def hint_of(a: Attempt) -> str:
     return a.verdict.advice if a.verdict is not None and a.decided_by_verdict else ""
 
 
+def hint_lines(attempts: tuple[Attempt, ...], label: str = "hint") -> list[str]:
+    """One line per distinct hint, naming the attempts it is for: ``hint for #2, #3: ...``."""
+    hints: dict[str, list[str]] = {}
+    for a in attempts:
+        if hint := hint_of(a):
+            hints.setdefault(hint, []).append(f"#{a.number}")
+    return [f"{label} for {', '.join(numbers)}: {hint}" for hint, numbers in hints.items()]
+
+
 def attempt_line(a: Attempt) -> str:
     """The attempt's plain headline, then its statistics and any hint, each on a line of its own."""
     name = dotted_name(a.candidate.target.path, a.candidate.target.qualname)
@@ -68,7 +77,7 @@ def total_lines(total: Verdict, base_sha: str) -> list[str]:
 
 def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None,
                    branch_removed: bool) -> list[str]:
-    lines = [f"Stopped: {summary.stop_reason}."]
+    lines = [f"Stopped: {summary.stop_reason}.", *hint_lines(summary.attempts, "Hint")]
     if summary.model_calls or summary.cache_hits:
         u = summary.usage
         lines.append(f"Model: {summary.model_calls} call(s) and {summary.cache_hits} from the cache; "

@@ -257,6 +257,7 @@ def test_a_total_whose_interval_includes_one_never_leads_a_report(tmp_path: Path
     assert "  statistics: no significant difference between the branch and its base: 1.16x (95% CI 0.90-2.11, 5 " \
            "interleaved rounds)" in lines
     assert any(line.startswith("  hint: this check takes only --rounds rounds") for line in lines)
+    assert f"Hint for #2: {NOISE_ADVICE}" in lines  # once, for the attempts noise held back
     empty = RunSummary(PLAIN_RUN_ID, "optiloop/x", (), 0, None, "done")
     assert "No speedup was accepted, so the branch optiloop/x was removed." in closing_lines(
         empty, tmp_path, BASE, branch_removed=True)
