@@ -247,6 +247,30 @@ def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = N
     return prepared.branch_removed
 
 
+def _reopen(repo: git.Repo, journal: Journal, ws: Workspace, base: str, settings: Settings, workload: Workload,
+            scope: Scope, layout_notes: list[str]) -> tuple[list[str], str | None]:
+    """Take the run's lock, make its branch again if the run removed it empty, rebuild the worktrees, reconcile
+    the record with the branch and check the baseline at its head; (notes on the repair, the workload's stable
+    output). On failure, whatever it made is undone and the lock released."""
+    take_lock(journal.dir)
+    trim_torn_event(journal)
+    remade = False
+    try:
+        remade = restore_branch(repo, journal, ws, base)
+        repair(repo, ws)
+        notes = reconcile(repo, journal, ws, base)
+        try:
+            return notes, _make_trees(ws, settings, workload, scope, layout_notes)
+        except BadInput as exc:
+            raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
+    except BaseException:
+        ws.close()
+        if remade:  # as empty as it was when the run removed it
+            ws.remove_branch()
+        release_lock(journal.dir)
+        raise
+
+
 RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
 
 
@@ -282,23 +306,7 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     journal = Journal(info.dir)
     ws = Workspace(repo, info.id, subdir, run_env(workload))
     layout_notes: list[str] = []
-    take_lock(journal.dir)
-    trim_torn_event(journal)
-    remade = False
-    try:
-        remade = restore_branch(repo, journal, ws, str(started["base"]))
-        repair(repo, ws)
-        notes = reconcile(repo, journal, ws, str(started["base"]))
-        try:
-            expected = _make_trees(ws, settings, workload, scope, layout_notes)
-        except BadInput as exc:
-            raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
-    except BaseException:
-        ws.close()
-        if remade:  # as empty as it was when the run removed it
-            ws.remove_branch()
-        release_lock(journal.dir)
-        raise
+    notes, expected = _reopen(repo, journal, ws, str(started["base"]), settings, workload, scope, layout_notes)
     loop = _build_loop(ws, journal, settings, model, workload, scope, expected)
     attempts = restored_attempts(journal)
     loop.restore(attempts)
