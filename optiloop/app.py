@@ -29,7 +29,16 @@ from optiloop.measure.cycles import Choice, CyclesMeasurer, require_valgrind
 from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.profiling import PySpyProfiler
-from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
+from optiloop.resume import (
+    reconcile,
+    release_lock,
+    repair,
+    restore_branch,
+    restored_attempts,
+    resumable,
+    take_lock,
+    trim_torn_event,
+)
 from optiloop.targets import FindTargets
 from optiloop.types import RunSummary, Target, Workload
 from optiloop.verify import Gate
@@ -45,6 +54,7 @@ class Prepared:
     repo_root: Path
     base_sha: str
     notes: list[str]
+    branch_removed: bool = False  # ``finish`` removed the branch: the run committed nothing
 
 
 def _project(repo: git.Repo, path: Path) -> tuple[Path, str]:
@@ -158,17 +168,51 @@ def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Wor
     return CyclesMeasurer(ws, workload, journal, timed, settings.min_speedup, choice.calibration)
 
 
-def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> None:
-    """Record how the run ended and remove the worktrees (the branch stays)."""
+def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> bool:
+    """Record how the run ended and remove the worktrees. The branch stays when it holds a commit, or when the
+    run ended on an error (it may be resumed); a run that finished with nothing on its branch removes it
+    (``branch_removed`` in the ``run_finished`` event; a resumed session makes it again). Returns whether the
+    branch was removed."""
+    empty = False
     try:
         if summary is not None:
             prepared.journal.write_json("summary.json", summary)
-        prepared.journal.event("run_finished", error=error,
-                               stop_reason=summary.stop_reason if summary else "",
-                               accepted=[a.commit for a in summary.accepted] if summary else [])
+        empty = error is None and prepared.workspace.head() == prepared.base_sha
     finally:
         prepared.workspace.close()
-        release_lock(prepared.journal.dir)
+        try:
+            prepared.branch_removed = empty and prepared.workspace.remove_branch()
+            prepared.journal.event("run_finished", error=error,
+                                   stop_reason=summary.stop_reason if summary else "",
+                                   accepted=[a.commit for a in summary.accepted] if summary else [],
+                                   branch_removed=prepared.branch_removed)
+        finally:
+            release_lock(prepared.journal.dir)
+    return prepared.branch_removed
+
+
+def _reopen(repo: git.Repo, journal: Journal, ws: Workspace, base: str, settings: Settings, workload: Workload,
+            scope: Scope, layout_notes: list[str]) -> tuple[list[str], Checked]:
+    """Take the run's lock, make its branch again if the run removed it empty, rebuild the worktrees, reconcile
+    the record with the branch and check the baseline at its head; (notes on the repair, the workload's stable
+    output). On failure, whatever it made is undone and the lock released."""
+    take_lock(journal.dir)
+    trim_torn_event(journal)
+    remade = False
+    try:
+        remade = restore_branch(repo, journal, ws, base)
+        repair(repo, ws)
+        notes = reconcile(repo, journal, ws, base)
+        try:
+            return notes, make_trees(ws, settings, workload, scope, layout_notes)
+        except BadInput as exc:
+            raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
+    except BaseException:
+        ws.close()
+        if remade:  # as empty as it was when the run removed it
+            ws.remove_branch()
+        release_lock(journal.dir)
+        raise
 
 
 RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
@@ -206,21 +250,9 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     journal = Journal(info.dir)
     ws = Workspace(repo, info.id, subdir, run_env(workload, settings.pass_env))
     layout_notes: list[str] = []
-    take_lock(journal.dir)
-    trim_torn_event(journal)
-    try:
-        repair(repo, ws)
-        notes = reconcile(repo, journal, ws, str(started["base"]))
-        try:  # the measure the run started with, decided again at the head (cycles: counted again)
-            measure = str(started.get("measure") or settings.measure)
-            checked = make_trees(ws, settings.model_copy(update={"measure": measure}), workload, scope,
-                                 layout_notes)
-        except BadInput as exc:
-            raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
-    except BaseException:
-        ws.close()
-        release_lock(journal.dir)
-        raise
+    measure = str(started.get("measure") or settings.measure)  # the run's measure, decided again at the head
+    notes, checked = _reopen(repo, journal, ws, str(started["base"]), settings.model_copy(update={"measure": measure}),
+                             workload, scope, layout_notes)
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked)
     attempts = restored_attempts(journal)
     loop.restore(attempts)

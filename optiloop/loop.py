@@ -24,6 +24,7 @@ from optiloop.models import Feedback, Request
 from optiloop.profiling.addressable import unreachable
 from optiloop.report.commit import commit_message
 from optiloop.stages import Decide, Place, Recorder, Stages
+from optiloop.targets import dotted_name
 from optiloop.types import Applied, Attempt, Candidate, Measurement, Profile, RunSummary, Target, Usage
 
 __all__ = ["Decide", "Limits", "Loop", "Place", "Recorder", "Stages"]
@@ -46,7 +47,9 @@ class Loop:
         self._pending: list[Candidate] = []
         self._seen: set[tuple[str, str]] = set()
         self._history: dict[str, list[Feedback]] = {}
+        self._unmatched: set[str] = set()  # hottest targets the model had nothing for, said once each
         self.followups = Followups(stages.profiler, stages.place)
+        self.on_note: Callable[[str], None] | None = None  # the terminal: what the run should say as it goes
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -154,7 +157,8 @@ class Loop:
             return attempt
         if decide is not None and (declined := decide(attempt)):
             return replace(attempt, declined=declined)
-        message = commit_message(candidate, verdict, attempt.checks, self.s.model.name, self.run_id)
+        author = candidate.author or self.s.model.name  # a person's edit is committed as theirs
+        message = commit_message(candidate, verdict, attempt.checks, author, self.run_id)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
         self.s.journal.event("accepting", attempt=attempt, message=message)
         return replace(attempt, commit=self.s.place.commit(files, message))
@@ -203,3 +207,19 @@ class Loop:
         self.s.journal.event("proposals", target=target.key, model=self.s.model.name, request=request.kind,
                              count=len(self._pending), usage=[c.usage for c in self._pending],
                              spent=self.budget.spend())
+        if not self._pending:
+            self._nothing_for(target)
+
+    def _nothing_for(self, target: Target) -> None:
+        """Say it (once) when the model has nothing for the hottest target, instead of going on in silence to
+        cooler ones: a note event, and ``on_note``. A model may explain why (``nothing_for(target)``)."""
+        if target.key in self._unmatched or not self._targets or target.key != self._targets[0].key:
+            return
+        self._unmatched.add(target.key)
+        explain = getattr(self.s.model, "nothing_for", None)
+        text = str(explain(target)) if callable(explain) else \
+            f"{self.s.model.name} proposed no candidate for {dotted_name(target.path, target.qualname)}, the " \
+            f"hottest function ({target.hotspot.self_frac:.0%} of the samples); trying the next hot functions"
+        self.s.journal.event("note", text=text)
+        if self.on_note is not None:
+            self.on_note(text)

@@ -254,6 +254,20 @@ def trim_torn_event(journal: Journal) -> None:
             os.fsync(fh.fileno())
 
 
+def restore_branch(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> bool:
+    """Make the branch again at ``base`` when the run removed it because it held no commit (a session the
+    person quit with nothing accepted); returns whether it did."""
+    ends = [e for e in journal.events() if e["event"] == "run_finished"]
+    if vcs.branch_exists(repo, ws.branch) or not ends or not ends[-1].get("branch_removed"):
+        return False
+    try:
+        repo.git.branch(ws.branch, base)
+    except git.GitCommandError:
+        raise BadInput(f"the base commit {base[:10]} of run {ws.run_id} is gone from the repository",
+                       "start a new run") from None
+    return True
+
+
 def repair(repo: git.Repo, ws: Workspace) -> None:
     """Remove what a killed run left (worktrees, git's lock files), then re-attach both worktrees."""
     if not vcs.branch_exists(repo, ws.branch):

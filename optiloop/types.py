@@ -78,6 +78,9 @@ class Usage:
     cost_usd: float = 0.0
 
 
+HUMAN = "human"  # the author of a person's edit, and its commit's ``Optiloop-Model`` trailer
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A proposed new version of a target.
@@ -91,6 +94,7 @@ class Candidate:
     rationale: str
     origin: str  # model spec, plus the rule names for builtin candidates
     usage: Usage = field(default_factory=Usage)
+    author: str = ""  # who wrote it when not the run's model: HUMAN for a person's edit (its commit's Optiloop-Model)
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,22 @@ def fmt_pct(level: float) -> str:
 
 
 Measure = Literal["time", "cycles"]  # what a verdict rests on: wall time, or simulated cycles (``measure.cycles``)
+
+
+def fmt_noise(floor: float, rounds: int) -> str:
+    """The run's one noise floor figure: ``noise floor 1.04x (A/A, 5 rounds)``."""
+    return f"noise floor {fmt_ratio(floor)}x (A/A, {rounds} rounds)"
+
+
 Outcome = Literal["FASTER", "NOT FASTER", "UNKNOWN"]  # a verdict's three outcomes (UNKNOWN: more samples needed)
+# Why a verdict came out as it did (``Verdict.cause``), so nothing has to read it out of the reason's words:
+# faster; slower (the interval is below 1.0); below-min-speedup (faster, the interval below --min-speedup);
+# not-significant (the interval holds 1.0 and stays below --min-speedup); noise (it holds 1.0 and reaches
+# --min-speedup); low-end (faster, the low end below --min-speedup); noise-floor (the point within the run's
+# noise); rank-test (the rank test disagrees); not-confirmed (fresh samples did not confirm a first pass);
+# failed (the workload failed on the candidate, or the whole run could not be measured)
+Cause = Literal["faster", "slower", "below-min-speedup", "not-significant", "noise", "low-end", "noise-floor",
+                "rank-test", "not-confirmed", "failed"]
 
 
 @dataclass(frozen=True)
@@ -176,6 +195,11 @@ class Verdict:
     tolerance: float | None = None  # the A/A tolerance of simulated counts that a cycles verdict allowed for
     peak_memory: tuple[int, int] | None = None  # (baseline, candidate) peak resident bytes of a run, children included
     guard: Verdict | None = None  # cycles measure: the wall-time guard's own verdict (time, not slower?)
+    # The plain sentence a person reads first: what was decided and the one number that decided it (``reason``
+    # is the statistics behind it). Empty in records written before it existed: ``plain`` stands in.
+    headline: str = ""
+    cause: Cause | Literal[""] = ""  # "" in older records
+    advice: str = ""  # what to do when noise (not the code) kept a gain from being shown; else ""
 
     def __post_init__(self) -> None:
         if not self.outcome:
@@ -190,6 +214,20 @@ class Verdict:
     @property
     def level_pct(self) -> str:
         return fmt_pct(self.level)
+
+    @property
+    def plain(self) -> str:
+        """The headline; for an older record without one, a sentence from the numbers alone, which never
+        leads with a figure whose interval includes 1.0."""
+        if self.headline:
+            return self.headline
+        if self.accepted:
+            return f"Faster: {fmt_ratio(self.speedup)}x."
+        if self.speedup > 0 and self.ci_high < 1.0:
+            return f"Slower: {fmt_ratio(self.speedup)}x."
+        if self.speedup <= 0:
+            return "Not measured to the end."
+        return "Not accepted: no significant speedup." if self.ci_low <= 1.0 else "Not accepted."
 
 
 @dataclass(frozen=True)
@@ -207,6 +245,23 @@ class Attempt:
     @property
     def accepted(self) -> bool:
         return self.commit is not None
+
+    @property
+    def decided_by_verdict(self) -> bool:
+        """Whether the measurement is what ended the attempt (not the edit, a check or a person)."""
+        return (self.verdict is not None and not self.declined and not isinstance(self.edit, Rejected)
+                and all(c.passed for c in self.checks))
+
+    @property
+    def headline(self) -> str:
+        """Why the attempt ended as it did, in one plain sentence: the verdict's headline when the measurement
+        decided it, else the one-line ``reason``."""
+        return self.verdict.plain if self.verdict is not None and self.decided_by_verdict else self.reason
+
+    @property
+    def statistics(self) -> str:
+        """The statistics behind a measured attempt's headline (its verdict's ``reason``), else ""."""
+        return self.verdict.reason if self.verdict is not None and self.decided_by_verdict else ""
 
     @property
     def reason(self) -> str:

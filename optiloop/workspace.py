@@ -135,6 +135,11 @@ class Workspace:
         shutil.rmtree(self.root, ignore_errors=True)
         self._trees.clear()
 
+    def remove_branch(self) -> bool:
+        """Delete the work branch (after ``close``); False when git refused (e.g. it is checked out elsewhere)."""
+        vcs.delete_branch(self.repo, self.branch)
+        return not vcs.branch_exists(self.repo, self.branch)
+
     def discard(self) -> None:
         """Undo everything ``create`` did: worktrees and branch."""
         self.close()

@@ -274,6 +274,30 @@ def test_a_chosen_target_gets_one_model_call_and_only_its_candidates() -> None:
     assert [r.target.qualname for r in model.requests] == ["other", "other"]
 
 
+def test_when_the_model_has_nothing_for_the_hottest_target_the_run_says_so_once() -> None:
+    loop, _, model, _ = make({"other": ["def other(x):\n    return x + 1  # the same\n"]})
+    said: list[str] = []
+    loop.on_note = said.append
+    loop.run()
+    assert "other" in [r.target.qualname for r in model.requests]  # it did go on to the next
+    assert said == ["fake proposed no candidate for m.slow, the hottest function (80% of the samples); trying the "
+                    "next hot functions"]
+    journal = loop.s.journal
+    assert isinstance(journal, Journal) and ("note", {"text": said[0]}) in journal.events
+
+
+def test_a_model_may_say_why_it_has_nothing() -> None:
+    class Explains(Model):
+        def nothing_for(self, target: object) -> str:
+            return "no rule matches"
+
+    loop, _, _, _ = make({}, model=Explains({}))
+    said: list[str] = []
+    loop.on_note = said.append
+    loop.run()
+    assert said == ["no rule matches"]  # once, though the target was asked twice
+
+
 def test_decide_can_decline_a_measured_speedup_and_nothing_is_committed() -> None:
     loop, place, _, _ = make({"slow": ["def slow(xs):\n    return min(xs)\n"]})
     loop.start()

@@ -173,6 +173,23 @@ def test_repair_clears_what_a_kill_left_and_reattaches_the_branch(tmp_path: Path
         resume.repair(vcs.open_repo(repo_dir), fresh)
 
 
+def test_a_branch_the_run_removed_empty_is_made_again_at_its_base_and_no_other(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {"m.py": OLD})
+    base = git(root, "rev-parse", "HEAD").strip()
+    repo = vcs.open_repo(root)
+    quit_empty = record(root, "r7", ("run_finished", {"error": None, "branch_removed": True}), base=base)
+    ws = Workspace(repo, "r7", "", child_env())
+    assert resume.restore_branch(repo, quit_empty, ws, base)
+    assert git(root, "rev-parse", "optiloop/r7").strip() == base
+    assert not resume.restore_branch(repo, quit_empty, ws, base)  # it is there now: nothing to do
+    deleted = record(root, "r8", ("run_finished", {"error": None}), base=base)  # removed by someone else
+    assert not resume.restore_branch(repo, deleted, Workspace(repo, "r8", "", child_env()), base)
+    assert git(root, "branch", "--list", "optiloop/r8") == ""
+    gone = record(root, "r9", ("run_finished", {"error": None, "branch_removed": True}), base="f" * 40)
+    with pytest.raises(BadInput, match="the base commit ffffffffff of run r9 is gone"):
+        resume.restore_branch(repo, gone, Workspace(repo, "r9", "", child_env()), "f" * 40)
+
+
 def test_resume_keeps_the_recorded_settings(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", {"m.py": OLD})
     record(root, "r5")

@@ -69,13 +69,14 @@ class Regression:
         v = self.verdict
         rounds = f", {v.rounds} interleaved rounds" if v.rounds else ""
         where = f"head `{self.head[:10]}` against merge base `{self.base[:10]}`"
+        stats = f"{v.level_pct} CI {v.interval}{rounds}"
         if v.ci_low > 1:
-            said = f"**slower: the head takes {fmt_ratio(v.speedup)}x the base's time**"
+            said = f"**slower: the head takes {fmt_ratio(v.speedup)}x the base's time** ({stats})"
         elif v.ci_high < 1 and v.speedup > 0:
-            said = f"faster: {fmt_ratio(1 / v.speedup)}x"
-        else:
-            said = f"no clear difference, the head takes {fmt_ratio(v.speedup)}x the base's time"
-        return f"Regression check, {where}: {said} ({v.level_pct} CI {v.interval}{rounds})."
+            said = f"faster: {fmt_ratio(1 / v.speedup)}x ({stats})"
+        else:  # the interval includes 1.0: its figure goes with the statistics, never in the lead
+            said = f"no significant difference (the head takes {fmt_ratio(v.speedup)}x the base's time, {stats})"
+        return f"Regression check, {where}: {said}."
 
     def failure(self) -> str:
         v = self.verdict

@@ -27,12 +27,16 @@ def compare_settings(settings: Settings, min_speedup: float) -> CompareSettings:
 
 
 def compare_text(c: Compared) -> list[str]:
+    """The plain headline, the two refs' times, then the statistics and any hint."""
     v = c.verdict
-    lines = [f"{c.ref_b} ({c.sha_b[:10]}) against {c.ref_a} ({c.sha_a[:10]}): {v.reason}"]
+    lines = [f"{c.ref_b} ({c.sha_b[:10]}) against {c.ref_a} ({c.sha_a[:10]}): {v.plain}"]
     if v.baseline is not None and v.candidate is not None:
         lines.append(f"  {c.ref_a}: {fmt_seconds(v.baseline.mean)} ± {fmt_seconds(v.baseline.stdev)}   "
                      f"{c.ref_b}: {fmt_seconds(v.candidate.mean)} ± {fmt_seconds(v.candidate.stdev)}   "
                      f"({v.rounds} interleaved rounds in {v.seconds:.1f} s)")
+    lines.append(f"  statistics: {v.reason}")
+    if v.advice:
+        lines.append(f"  hint: {v.advice}")
     return lines
 
 
@@ -40,7 +44,7 @@ def compare_json(c: Compared) -> dict[str, object]:
     v = c.verdict
     return {"ref_a": c.ref_a, "ref_b": c.ref_b, "sha_a": c.sha_a, "sha_b": c.sha_b, "speedup": v.speedup,
             "ci_low": v.ci_low, "ci_high": v.ci_high, "significant": v.significant, "faster": v.accepted,
-            "reason": v.reason, "rounds": v.rounds, "seconds": v.seconds, "stopped": v.stopped,
+            "headline": v.plain, "reason": v.reason, "rounds": v.rounds, "seconds": v.seconds, "stopped": v.stopped,
             "a": to_jsonable(v.baseline), "b": to_jsonable(v.candidate), "instructions": v.instructions}
 
 

@@ -8,7 +8,7 @@ from optiloop.app import Prepared, finish
 from optiloop.cli.common import out, progress
 from optiloop.measure.total import measure_total
 from optiloop.report import write_reports
-from optiloop.report.terminal import attempt_line, closing_lines, summary_table
+from optiloop.report.terminal import attempt_line, closing_lines, noise_line, summary_table
 from optiloop.types import RunSummary, Verdict, Workload
 
 
@@ -16,6 +16,7 @@ def execute(prepared: Prepared, console: Console = out) -> RunSummary:
     """Baseline, profile, then attempts until the budget or the ideas run out; the summary table and
     closing lines go to ``console`` (stdout, or stderr where stdout is kept for something else)."""
     loop = prepared.loop
+    loop.on_note = lambda note: progress(f"note: {note}")
     for note in prepared.notes:
         progress(f"note: {note}")
     progress(f"run {loop.run_id}: working on branch {prepared.workspace.branch}")
@@ -28,8 +29,7 @@ def execute(prepared: Prepared, console: Console = out) -> RunSummary:
         for note in getattr(loop.s.profiler, "notes", ()):  # e.g. py-spy unavailable: the fallback profiler
             progress(f"note: {note}")
         if (noise := loop.s.measurer.noise) is not None:
-            progress(f"noise floor: an A/A measurement of the baseline shows up to {noise.ratio:.3f}x "
-                     f"({noise.rounds} rounds); the threshold never goes below what this noise allows")
+            progress(noise_line(noise))
         if loop.baseline is not None:
             progress(f"baseline: {loop.baseline.mean:.3f} s per workload run; "
                      f"{len(profile.hotspots)} hot definition(s) in {profile.samples} samples")
@@ -44,7 +44,8 @@ def execute(prepared: Prepared, console: Console = out) -> RunSummary:
         finish(prepared, summary if summary is not None else loop.summary(), error)
         report = write_reports(prepared.journal.dir)
     console.print(summary_table(summary))
-    for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report):
+    for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report,
+                               prepared.branch_removed):
         console.print(line, markup=False)
     return summary
 

@@ -15,8 +15,19 @@ from optiloop.cli.common import errors_to_exit, out, progress, say
 from optiloop.errors import BadInput, OptiloopError
 from optiloop.journal import write_atomic
 from optiloop.report import FORMATS, Format, render
-from optiloop.report.record import RunRecord, find_run, fmt_cost, fmt_when, outcome, run_dirs, target_name
-from optiloop.types import fmt_ratio
+from optiloop.report.markdown import significant, total_figure
+from optiloop.report.record import (
+    RunRecord,
+    branch_text,
+    find_run,
+    fmt_cost,
+    fmt_when,
+    outcome,
+    run_dirs,
+    target_name,
+)
+from optiloop.report.terminal import hint_lines, hint_of
+from optiloop.types import fmt_noise, fmt_ratio
 
 
 def _root(path: Path) -> Path:
@@ -26,7 +37,10 @@ def _root(path: Path) -> Path:
 def _total(r: RunRecord) -> str:
     if r.total is None:
         return "-" if not r.accepted else "not measured"
-    return f"{fmt_ratio(r.total.speedup)}x ({r.total.interval})" + (" before undo" if r.total_stale else "")
+    t = r.total
+    shown = f"{fmt_ratio(t.speedup)}x ({t.interval})" if significant(t) else \
+        f"{total_figure(t)} ({fmt_ratio(t.speedup)}x, {t.interval})" if t.speedup > 0 else total_figure(t)
+    return shown + (" before undo" if r.total_stale else "")
 
 
 def _speedups(r: RunRecord) -> list[float]:
@@ -86,38 +100,61 @@ def runs(
 def show(
     run_id: Annotated[str, typer.Argument(help="A run id (or a unique prefix of one), or `last`.")] = "last",
     path: Annotated[Path, typer.Option(help="The repository the run belongs to.")] = Path("."),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show the statistics behind each verdict, and its hints.")] = False,
 ) -> None:
-    """Print one run's attempts with their verdicts and reasons."""
+    """Print one run's attempts, each led by a plain sentence of what was decided and why."""
     with errors_to_exit():
         r = RunRecord.load(find_run(_root(path), run_id))
         status = r.status if not r.error else f"{r.status} ({r.error})"
         say(f"run {r.id}: {status}, {r.mode}, started {fmt_when(r.started)}, model {r.model}")
-        say(f"branch {r.branch} from {r.base[:10]}; {len(r.accepted)} of {len(r.attempts)} attempt(s) accepted; "
-            f"model cost {fmt_cost(r.cost)}")
+        say(f"branch {branch_text(r)} from {r.base[:10]}; {len(r.accepted)} of {len(r.attempts)} attempt(s) "
+            f"accepted; model cost {fmt_cost(r.cost)}")
         if r.baseline is not None:
             say(f"baseline: {r.baseline.mean:.3f} s per workload run"
-                + (f"; noise floor {r.noise.floor:.2f}x" if r.noise else ""))
-        table = Table(show_lines=False)
-        for col in ("#", "target", "candidate", "outcome", "speedup", "interval", "reason"):
-            table.add_column(col, overflow="fold")
-        for a in r.attempts:
-            v = a.verdict
-            speed = f"{fmt_ratio(v.speedup)}x" if v is not None and v.speedup > 0 else ""
-            interval = f"{v.interval} ({v.level_pct})" if v is not None and v.speedup > 0 else ""
-            cells = (str(a.number), target_name(a, r.subdir), a.candidate.origin, outcome(a, r.undone), speed,
-                     interval, a.reason)
-            table.add_row(*(Text(c) for c in cells))
+                + (f"; {fmt_noise(r.noise.floor, r.noise.rounds)}" if r.noise else ""))
         if r.attempts:
-            out.print(table)
+            out.print(_attempts_table(r, verbose))
         else:
             say("no attempts recorded")
+        for line in hint_lines(r.attempts) if not verbose else ():  # --verbose shows it under each attempt
+            say(line)
         if r.total is not None:
-            say(f"total: {r.total.reason}" + (" (measured before a later undo)" if r.total_stale else ""))
+            say(f"total: {r.total.plain}" + (" (measured before a later undo)" if r.total_stale else ""))
+            if verbose:
+                say(f"  statistics: {r.total.reason}")
+            if r.total.advice:
+                say(f"  hint: {r.total.advice}")
         if r.stop_reason:
             say(f"stopped: {r.stop_reason}")
         html = r.dir / "report.html"
         if html.is_file():
             say(f"report: {html}")
+
+
+def _attempts_table(r: RunRecord, verbose: bool) -> Table:
+    """One row per attempt: how it ended and its plain headline; ``verbose`` adds the statistics (speedup,
+    interval, reason) and any hint under the headline."""
+    table = Table(show_lines=verbose)
+    columns = ("#", "target", "candidate", "outcome", "speedup", "interval", "why") if verbose else \
+        ("#", "target", "candidate", "outcome", "why")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for a in r.attempts:
+        v = a.verdict
+        why = Text(a.headline)
+        cells = [Text(str(a.number)), Text(target_name(a, r.subdir)), Text(a.candidate.origin),
+                 Text(outcome(a, r.undone))]
+        if verbose:
+            measured = v is not None and v.speedup > 0
+            cells += [Text(f"{fmt_ratio(v.speedup)}x" if measured and v is not None else ""),
+                      Text(f"{v.interval} ({v.level_pct})" if measured and v is not None else "")]
+            if a.statistics:
+                why.append(f"\nstatistics: {a.statistics}", style="dim")
+        if verbose and (hint := hint_of(a)):
+            why.append(f"\nhint: {hint}", style="dim")
+        table.add_row(*cells, why)
+    return table
 
 
 def report(

@@ -88,5 +88,6 @@ def session(
         finally:
             report = write_reports(prepared.journal.dir)
         out.print(summary_table(summary))
-        for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report):
+        for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report,
+                               prepared.branch_removed):
             say(line)

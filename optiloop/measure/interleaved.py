@@ -13,7 +13,7 @@ from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import Journal
-from optiloop.measure import instructions
+from optiloop.measure import instructions, plain
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, peak_rss, pyperf_command
 from optiloop.measure.stats import (
     ALPHA,
@@ -28,7 +28,7 @@ from optiloop.measure.stats import (
     rank_test,
     rounds_for_budget,
 )
-from optiloop.types import Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
+from optiloop.types import Cause, Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
 NOISE_ROUNDS = 5  # fewest A/A rounds for the noise floor
@@ -78,45 +78,53 @@ def decide(
     candidate: Sequence[float],
     min_speedup: float,
     level: float = 0.95,
-    floor: float | None = None,
+    noise: Noise | None = None,
     rank_alpha: float = RANK_ALPHA,
 ) -> Verdict:
     """One of three outcomes from paired samples.
 
     FASTER needs all of: the ``level`` interval's low end at or above ``min_speedup``, the point
-    estimate at or above the noise ``floor`` (when one was measured), and the one-sided Mann-Whitney U
-    test at ``rank_alpha``. NOT FASTER: the interval's high end is below ``min_speedup`` (below 1.0:
-    slower). Anything else is UNKNOWN (reason ``unknown: ...``): more rounds could settle it.
+    estimate at or above the ``noise`` floor at this many rounds (when one was measured), and the one-sided
+    Mann-Whitney U test at ``rank_alpha``. NOT FASTER: the interval's high end is below ``min_speedup`` (below
+    1.0: slower). Anything else is UNKNOWN (reason ``unknown: ...``): more rounds could settle it.
+    The verdict's ``headline`` says it plainly (``plain``), its ``reason`` holds the statistics.
     """
     point, low, high = interval(baseline, candidate, level)
     p = rank_test(baseline, candidate)
     a, b = Measurement.of(list(baseline)), Measurement.of(list(candidate))
+    n = len(baseline)
+    floor = noise.floor(n) if noise is not None else None
     ci = f"{fmt_pct(level)} CI {fmt_ratio(low)}-{fmt_ratio(high)}"
-    evidence = f"{point:.2f}x ({ci}, rank test p={fmt_p(p)}, {len(baseline)} interleaved rounds)"
+    evidence = f"{point:.2f}x ({ci}, rank test p={fmt_p(p)}, {n} interleaved rounds)"
     threshold = max(min_speedup, floor or 0.0)
 
-    def verdict(outcome: Outcome, reason: str) -> Verdict:
+    def verdict(outcome: Outcome, cause: Cause, reason: str) -> Verdict:
+        headline = plain.sentence(*plain.finding(cause, point, low, high, level, n, min_speedup, floor, noise, p,
+                                                 rank_alpha))
         return Verdict(point, low, high, low > 1.0 or high < 1.0, outcome == "FASTER", reason, a, b, level=level,
-                       outcome=outcome, rank_p=p)
+                       outcome=outcome, rank_p=p, headline=headline, cause=cause,
+                       advice=plain.advice(cause, outcome, point, min_speedup))
 
     if low >= min_speedup and point >= threshold and p <= rank_alpha:
-        return verdict("FASTER", f"faster: {evidence}")
+        return verdict("FASTER", "faster", f"faster: {evidence}")
     if high < 1.0:
-        return verdict("NOT FASTER", f"slower: {evidence}")
+        return verdict("NOT FASTER", "slower", f"slower: {evidence}")
     if high < min_speedup and low > 1.0:
-        return verdict("NOT FASTER", f"faster but below --min-speedup {min_speedup:.2f}: {evidence}")
+        return verdict("NOT FASTER", "below-min-speedup",
+                       f"faster but below --min-speedup {min_speedup:.2f}: {evidence}")
     if high < min_speedup:
-        return verdict("NOT FASTER", f"not significant: {evidence}; the interval includes 1.0 and is below "
-                                     f"--min-speedup {min_speedup:.2f}")
+        return verdict("NOT FASTER", "not-significant", f"not significant: {evidence}; the interval includes 1.0 "
+                                                        f"and is below --min-speedup {min_speedup:.2f}")
     if low <= 1.0:
-        return verdict("UNKNOWN", f"unknown: not significant: {evidence}; the interval includes 1.0")
+        return verdict("UNKNOWN", "noise", f"unknown: not significant: {evidence}; the interval includes 1.0")
     if low < min_speedup:
-        return verdict("UNKNOWN", f"unknown: faster, but the interval's low end is below --min-speedup "
-                                  f"{min_speedup:.2f}: {evidence}")
+        return verdict("UNKNOWN", "low-end", f"unknown: faster, but the interval's low end is below --min-speedup "
+                                             f"{min_speedup:.2f}: {evidence}")
     if point < threshold:
-        return verdict("UNKNOWN", f"unknown: faster but below the noise floor {threshold:.2f}x of this run "
-                                  f"(an A/A measurement shows that much): {evidence}")
-    return verdict("UNKNOWN", f"unknown: the rank test is not significant at p<={fmt_p(rank_alpha)}: {evidence}")
+        return verdict("UNKNOWN", "noise-floor", f"unknown: faster but below the noise threshold {threshold:.2f}x "
+                                                 f"at {n} rounds ({plain.noise_words(noise, n)}): {evidence}")
+    return verdict("UNKNOWN", "rank-test",
+                   f"unknown: the rank test is not significant at p<={fmt_p(rank_alpha)}: {evidence}")
 
 
 class InterleavedMeasurer:
@@ -243,7 +251,8 @@ class InterleavedMeasurer:
         seconds = first.seconds + confirmation.seconds
         among = f", {stricter(family)}" if family > 0 else ""
         if not confirmation.accepted:
-            return replace(confirmation, seconds=seconds, predicted=predicted,
+            return replace(confirmation, seconds=seconds, predicted=predicted, cause="not-confirmed",
+                           headline=plain.not_confirmed(confirmation, self.min_speedup, second=False),
                            reason=f"not confirmed on fresh samples ({first.speedup:.2f}x at first{among}): "
                                   f"{confirmation.reason}")
         if predicted is not None and far_above(confirmation.speedup, confirmation.ci_low, predicted):
@@ -252,12 +261,15 @@ class InterleavedMeasurer:
             second = self.measure(f"{label}-confirm2", measurements=2, family=family)
             seconds += second.seconds
             if not second.accepted:
-                return replace(second, seconds=seconds, predicted=predicted,
+                return replace(second, seconds=seconds, predicted=predicted, cause="not-confirmed",
+                               headline=plain.not_confirmed(second, self.min_speedup, second=True),
                                reason=f"not confirmed a second time on fresh samples ({far}): {second.reason}")
             return replace(second, seconds=seconds, predicted=predicted,
+                           headline=plain.confirmed(second, self.min_speedup, True, predicted),
                            reason=f"{second.reason}; confirmed twice on fresh samples{among} ({far})")
         allows = f"; the profile allows {predicted:.2f}x" if predicted is not None else ""
         return replace(confirmation, seconds=seconds, predicted=predicted,
+                       headline=plain.confirmed(confirmation, self.min_speedup, False, predicted),
                        reason=f"{confirmation.reason}; confirmed on fresh samples{among}{allows}")
 
     def plan(self, round_seconds: float, measurements: int = 1, family: int = 0) -> Plan:
@@ -304,7 +316,8 @@ class InterleavedMeasurer:
             except MeasureError as exc:
                 if side == "baseline":
                     raise RunFailure(f"the baseline workload failed while measuring: {exc}") from None
-                return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}")
+                return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}",
+                               cause="failed", headline=plain.WORKLOAD_FAILED)
         return None
 
     def guard(self, label: str, most: int, first: int = SCREEN_ROUNDS) -> Verdict:
@@ -349,26 +362,29 @@ class InterleavedMeasurer:
     def _look(self, p: Plan, base: list[float], cand: list[float], rank_alpha: float = RANK_ALPHA) -> Verdict | None:
         """The verdict if this round ends the measurement, else None (UNKNOWN before the last look)."""
         n = len(base)
-        floor = self.noise.floor(n) if self.noise else None
         if n in p.looks:
             k = p.looks.index(n)
             at = f"look {k + 1} of {len(p.looks)}"
-            verdict = decide(base, cand, self.min_speedup, p.levels[k], floor, rank_alpha)
+            verdict = decide(base, cand, self.min_speedup, p.levels[k], self.noise, rank_alpha)
             if verdict.outcome == "FASTER":
-                early = f"; stopped early at {at}" if n < p.most else ""
+                early = f"; stopped early at {at}, after {n} of up to {p.most} rounds" if n < p.most else ""
                 return replace(verdict, reason=verdict.reason + early, stopped="early" if early else "full")
             if n >= p.most:
                 ran_out = f" ({self._ran_out(n)})" if verdict.outcome == "UNKNOWN" else ""
                 return replace(verdict, stopped="full", reason=verdict.reason + ran_out)
             if verdict.outcome == "NOT FASTER":
                 return replace(verdict, stopped="early", reason=f"{verdict.reason}; stopped early at {at}")
-            if self._futile(base, cand, p):
-                return replace(verdict, stopped="early", outcome="NOT FASTER",
+            if (high := self._futile(base, cand, p)) is not None:
+                return replace(verdict, stopped="early", outcome="NOT FASTER", advice="",
+                               headline=plain.cannot_reach(n, high, self.threshold(p.most), self.min_speedup,
+                                                           self.noise, p.most, screen=False),
                                reason=f"{verdict.reason.removeprefix('unknown: ')}; stopped early at {at}: "
                                       f"it cannot reach {self.threshold(p.most):.2f}x")
-        elif n == p.screen and self._futile(base, cand, p):
-            verdict = decide(base, cand, self.min_speedup, p.levels[0], floor, rank_alpha)
-            return replace(verdict, stopped="screen", outcome="NOT FASTER",
+        elif n == p.screen and (high := self._futile(base, cand, p)) is not None:
+            verdict = decide(base, cand, self.min_speedup, p.levels[0], self.noise, rank_alpha)
+            return replace(verdict, stopped="screen", outcome="NOT FASTER", advice="",
+                           headline=plain.cannot_reach(n, high, self.threshold(p.most), self.min_speedup, self.noise,
+                                                       p.most, screen=True),
                            reason=f"quick screen ({n} rounds) rejected it, it cannot reach "
                                   f"{self.threshold(p.most):.2f}x: {verdict.reason.removeprefix('unknown: ')}")
         return None
@@ -378,10 +394,12 @@ class InterleavedMeasurer:
             return f"budget ran out: {rounds} rounds, {GROWTH}x --rounds"
         return f"budget ran out: {rounds} rounds fit --measure-budget {self.budget:g} s"
 
-    def _futile(self, base: list[float], cand: list[float], p: Plan) -> bool:
-        """Even the high end of the plain 95% interval is below the lowest threshold the last look
-        could use: stop and reject. Stopping to reject never adds false accepts, so it spends no error."""
-        return interval(base, cand, 0.95)[2] < self.threshold(p.most)
+    def _futile(self, base: list[float], cand: list[float], p: Plan) -> float | None:
+        """The high end of the plain 95% interval when even it is below the lowest threshold the last look
+        could use: stop and reject (None: go on). Stopping to reject never adds false accepts, so it spends
+        no error."""
+        high = interval(base, cand, 0.95)[2]
+        return high if high < self.threshold(p.most) else None
 
     def _finish(self, label: str, verdict: Verdict, p: Plan, seconds: float, family: int = 0) -> Verdict:
         n = len(verdict.baseline.samples) if verdict.baseline else 0

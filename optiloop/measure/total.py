@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from optiloop.measure import plain
 from optiloop.measure.interleaved import Trees
 from optiloop.measure.pyperf_run import MeasureError, pyperf_command
 from optiloop.measure.stats import interval
@@ -46,7 +47,8 @@ def measure_total(
                                                 warmups=1 if i == 0 else 0)
     except MeasureError as exc:
         return Verdict(0.0, 0.0, 0.0, False, False, f"the total could not be measured: {exc}",
-                       seconds=time.monotonic() - start)
+                       seconds=time.monotonic() - start, cause="failed",
+                       headline="Not measured: the workload failed while measuring the whole run.")
     base_times, head_times = samples["candidate"], samples["baseline"]
     point, low, high = interval(base_times, head_times, LEVEL)
     significant = low > 1.0 or high < 1.0
@@ -58,6 +60,7 @@ def measure_total(
         reason = f"the branch is slower than its base: {evidence}"
     else:
         reason = f"no significant difference between the branch and its base: {evidence}"
+    cause, headline, advice = plain.total(point, low, high, rounds)
     return Verdict(point, low, high, significant, low > 1.0, reason, Measurement.of(base_times),
                    Measurement.of(head_times), rounds=rounds, seconds=time.monotonic() - start, level=LEVEL,
-                   stopped="full")
+                   stopped="full", headline=headline, cause=cause, advice=advice)

@@ -21,6 +21,7 @@ import libcst as cst
 from optiloop.catalog import default_rules, rule_context
 from optiloop.catalog.base import Rewrite, Rule, RuleContext
 from optiloop.models.base import Request
+from optiloop.targets import dotted_name
 from optiloop.types import Candidate, Target
 
 MAX_CANDIDATES = 8
@@ -85,15 +86,17 @@ class BuiltinModel:
                 found.append((rule, rewrite))
         return found
 
-    def _chain(self, func: cst.FunctionDef, ctx: RuleContext, rules: Sequence[Rule]) -> tuple[list[Rule], Rewrite]:
-        """Apply ``rules`` one after another, each to the previous one's result."""
-        applied: list[Rule] = []
+    def _chain(self, func: cst.FunctionDef, ctx: RuleContext,
+               rules: Sequence[Rule]) -> tuple[list[tuple[Rule, str]], Rewrite]:
+        """Apply ``rules`` one after another, each to the previous one's result; each applied rule comes with
+        what it says about the code it changed."""
+        applied: list[tuple[Rule, str]] = []
         total = Rewrite(definition=func)
         for rule in rules:
             step = rule.apply(total.definition, ctx.with_names(total.names))
             if step is not None:
                 total = _combine(total, step)
-                applied.append(rule)
+                applied.append((rule, step.explanation or rule.explanation))
         return applied, total
 
     def propose(self, request: Request) -> list[Candidate]:
@@ -116,7 +119,8 @@ class BuiltinModel:
             if combo is None:  # a rule may match only after another's rewrite
                 rules, rewrite = self._chain(func, ctx, self.rules)
             elif len(combo) == 1:
-                rules, rewrite = [singles[combo[0]][0]], singles[combo[0]][1]
+                rule, rewrite = singles[combo[0]]
+                rules = [(rule, rewrite.explanation or rule.explanation)]
             else:
                 rules, rewrite = self._chain(func, ctx, [singles[i][0] for i in combo])
             candidate = self._candidate(target, rules, rewrite) if rules else None
@@ -125,7 +129,16 @@ class BuiltinModel:
                 candidates.append(candidate)
         return candidates
 
-    def _candidate(self, target: Target, rules: list[Rule], rewrite: Rewrite) -> Candidate:
-        rationale = "\n".join(f"{r.name}: {r.explanation}" for r in rules)
-        origin = f"builtin:{'+'.join(r.name for r in rules)}"
+    def nothing_for(self, target: Target) -> str:
+        """What the run says when no rule matches the hottest target (``Loop``)."""
+        name = dotted_name(target.path, target.qualname)
+        return (f"no builtin rule matches {name}, the hottest function ({target.hotspot.self_frac:.0%} of the "
+                f"samples): its code has none of the {len(self.rules)} patterns the catalog rewrites, so the builtin "
+                "model goes on to the next hot functions; a language model (--model) or your own `edit` in "
+                "`optiloop session` can try it")
+
+    def _candidate(self, target: Target, rules: list[tuple[Rule, str]], rewrite: Rewrite) -> Candidate:
+        """One line of rationale per applied rule, about the code it changed."""
+        rationale = "\n".join(f"{r.name}: {said}" for r, said in rules)
+        origin = f"builtin:{'+'.join(r.name for r, _ in rules)}"
         return Candidate(target=target, new_source=render(rewrite), rationale=rationale, origin=origin)

@@ -46,7 +46,7 @@ def figures(verdict: Verdict) -> str:
 
 
 def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
-    lines = []
+    lines = [verdict.plain]
     if verdict.baseline is not None and verdict.candidate is not None:
         n = len(verdict.baseline.samples)
         lines.append(

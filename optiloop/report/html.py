@@ -12,9 +12,10 @@ from html import escape
 from optiloop.report.chart import speedup_chart
 from optiloop.report.commit import checks_passed
 from optiloop.report.flame import flame_of
-from optiloop.report.markdown import predicted_text
+from optiloop.report.markdown import predicted_text, significant, total_figure
 from optiloop.report.record import (
     RunRecord,
+    branch_text,
     calls_replayed,
     diff_of,
     fmt_cost,
@@ -23,7 +24,7 @@ from optiloop.report.record import (
     outcome_counts,
     target_name,
 )
-from optiloop.types import Attempt, fmt_ratio
+from optiloop.types import Attempt, fmt_noise, fmt_ratio
 
 CSS = """
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa;
@@ -102,13 +103,16 @@ def _cards(r: RunRecord) -> str:
     if r.total is not None:
         v = r.total
         stale = " · before a later undo" if r.total_stale else ""
-        total = (f'<div class="big good">{fmt_ratio(v.speedup)}x</div>'
-                 f'<div class="small">{e(v.level_pct)} CI {e(v.interval)}, {v.rounds} rounds{e(stale)}</div>')
+        big, figure = ("big good", "") if significant(v) else ("big", f"{fmt_ratio(v.speedup)}x, ")
+        hint = f"<div class=\"small\">Hint: {e(v.advice)}.</div>" if v.advice else ""
+        total = (f'<div class="{big}">{e(total_figure(v))}</div>'
+                 f'<div class="small">{e(figure)}{e(v.level_pct)} CI {e(v.interval)}, {v.rounds} rounds{e(stale)}</div>'
+                 + hint)
     else:
         total = ('<div class="big">–</div><div class="small">'
                  + ("not measured" if r.accepted else "no change accepted") + "</div>")
     base = f"{r.baseline.mean:.3f} s" if r.baseline is not None else "?"
-    noise = f"noise floor {r.noise.floor:.2f}x" if r.noise is not None else "no noise floor"
+    noise = fmt_noise(r.noise.floor, r.noise.rounds) if r.noise is not None else "no noise floor"
     cards = [
         ("total workload speedup", total),
         ("accepted", f'<div class="big">{len(r.accepted)}</div><div class="small">of {len(r.attempts)} attempts</div>'),
@@ -155,11 +159,18 @@ def _rejected_table(r: RunRecord) -> str:
         rows.append(f"<tr><td class=num>{a.number}</td><td><code>{e(target_name(a, r.subdir))}</code></td>"
                     f"<td>{e(a.candidate.origin)}</td><td><span class='tag{'' if a.commit else ' rej'}'>"
                     f"{e(outcome(a, r.undone))}</span></td>"
-                    f"<td class=num>{e(speed)}</td><td class=why>{e(a.reason)}</td></tr>")
+                    f"<td class=num>{e(speed)}</td><td class=why>{_why(a)}</td></tr>")
     head = "<tr><th>#</th><th>target</th><th>model</th><th>outcome</th><th>speedup</th><th>reason</th></tr>"
     diffs = "".join(_details(a, r, "candidate") for a in others if diff_of(a))
     what = "not on the branch" if any(a.commit is not None for a in others) else "rejected"
     return f"<p>{len(others)} attempt(s) {what}: {e(counts)}.</p><table>{head}{''.join(rows)}</table>{diffs}"
+
+
+def _why(a: Attempt) -> str:
+    """The attempt's plain headline, then the statistics and any hint in small print."""
+    more = "".join(f'<div class="small">{e(line)}</div>' for line in (
+        a.statistics, f"Hint: {a.verdict.advice}." if a.verdict is not None and a.verdict.advice else "") if line)
+    return e(a.headline) + more
 
 
 def _flames(r: RunRecord) -> str:
@@ -180,7 +191,7 @@ def _flames(r: RunRecord) -> str:
 
 def render_html(r: RunRecord) -> str:
     status = r.status if not r.error else f"{r.status}: {r.error}"
-    meta = (f"{fmt_when(r.started)} · {r.mode} · {status} · branch {r.branch} from {r.base[:10]} · "
+    meta = (f"{fmt_when(r.started)} · {r.mode} · {status} · branch {branch_text(r)} from {r.base[:10]} · "
             f"model {r.model} · repository {r.repo}")
     notes = "".join(f"<li>{e(n)}</li>" for n in r.notes)
     settings = "".join(f"<tr><td><code>{e(k)}</code></td><td><code>{e(v)}</code></td></tr>"

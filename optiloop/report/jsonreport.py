@@ -25,7 +25,8 @@ def _verdict(v: Verdict | None) -> dict[str, Any] | None:
         return None
     return {
         "speedup": v.speedup, "ci_low": v.ci_low, "ci_high": v.ci_high, "level": v.level,
-        "significant": v.significant, "accepted": v.accepted, "reason": v.reason, "rounds": v.rounds,
+        "significant": v.significant, "accepted": v.accepted, "headline": v.plain, "cause": v.cause,
+        "advice": v.advice, "reason": v.reason, "rounds": v.rounds,
         "seconds": v.seconds, "noise_floor": v.noise_floor, "stopped": v.stopped,
         "baseline": _measurement(v.baseline), "candidate": _measurement(v.candidate),
         "instructions": list(v.instructions) if v.instructions is not None else None,
@@ -40,7 +41,8 @@ def _attempt(a: Attempt, r: RunRecord) -> dict[str, Any]:
         "number": a.number, "target": target_name(a, r.subdir), "path": t.path, "qualname": t.qualname,
         "origin": a.candidate.origin, "rationale": a.candidate.rationale, "outcome": outcome(a, r.undone),
         "accepted": a.commit is not None and a.commit not in r.undone, "commit": a.commit,
-        "undone": a.commit is not None and a.commit in r.undone, "reason": a.reason, "declined": a.declined,
+        "undone": a.commit is not None and a.commit in r.undone, "headline": a.headline, "reason": a.reason,
+        "declined": a.declined,
         "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in a.checks],
         "calls_replayed": calls_replayed(a), "verdict": _verdict(a.verdict),
         "usage": {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cost_usd": u.cost_usd},
@@ -56,7 +58,8 @@ def report_data(r: RunRecord) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "run": {
             "id": r.id, "started": _iso(r.started), "finished": _iso(r.finished), "repo": r.repo,
-            "subdir": r.subdir, "mode": r.mode, "branch": r.branch, "base": r.base, "model": r.model,
+            "subdir": r.subdir, "mode": r.mode, "branch": r.branch, "branch_removed": r.branch_removed, "base": r.base,
+            "model": r.model,
             "status": r.status, "error": r.error, "stop_reason": r.stop_reason, "resumed": r.resumed,
             "settings": r.settings, "notes": list(r.notes),
         },

@@ -58,13 +58,27 @@ def predicted_text(v: Verdict) -> str:
     return f"{'≤ ' if v.predicted_bound else ''}{fmt_ratio(v.predicted)}x"
 
 
+def significant(v: Verdict) -> bool:
+    """Whether the verdict's interval excludes 1.0: only then may its figure lead."""
+    return v.speedup > 0 and (v.ci_low > 1.0 or v.ci_high < 1.0)
+
+
+def total_figure(v: Verdict) -> str:
+    """The whole run's lead: its speedup when the interval excludes 1.0, else what was found instead."""
+    if v.speedup <= 0:
+        return "not measured"
+    return speedup_text(v) if significant(v) else "no significant difference"
+
+
 def total_line(r: RunRecord) -> str:
     if r.total is not None:
         v = r.total
         rounds = f", {v.rounds} interleaved rounds" if v.rounds else ""
         stale = " (measured before a later undo)" if r.total_stale else ""
-        return (f"**Total workload speedup: {speedup_text(v)}** ({v.level_pct} CI {v.interval}{rounds}; "
-                f"branch head against base {code(r.base[:10])}){stale}")
+        figure = "" if significant(v) or v.speedup <= 0 else f"{speedup_text(v)}, "
+        advice = f" Hint: {cell(v.advice)}." if v.advice else ""
+        return (f"**Total workload speedup: {total_figure(v)}** ({figure}{v.level_pct} CI {v.interval}{rounds}; "
+                f"branch head against base {code(r.base[:10])}){stale}.{advice}")
     if r.accepted:
         return "**Total workload speedup:** not measured (the run ended before it)"
     return "**Total workload speedup:** none, no change was accepted"
@@ -114,7 +128,8 @@ def rejected_line(r: RunRecord) -> str:
 
 def header_line(r: RunRecord) -> str:
     status = r.status if not r.error else f"{r.status}: {r.error}"
-    return (f"Run {code(r.id)} ({fmt_when(r.started)}, {r.mode}, {cell(status)}) on branch {code(r.branch)} "
+    removed = " (removed: nothing was committed)" if r.branch_removed else ""
+    return (f"Run {code(r.id)} ({fmt_when(r.started)}, {r.mode}, {cell(status)}) on branch {code(r.branch)}{removed} "
             f"from {code(r.base[:10])}; model {code(r.model)}; {len(r.attempts)} attempt(s); "
             f"model cost {fmt_cost(r.cost)}.")
 

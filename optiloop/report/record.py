@@ -72,6 +72,7 @@ class RunRecord:
     cache_hits: int
     profiles: tuple[ProfileRecord, ...]
     notes: tuple[str, ...] = ()
+    branch_removed: bool = False  # the run committed nothing, so it removed its branch at the end
     resumed: int = 0
     events: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -232,6 +233,7 @@ def _load(run_dir: Path) -> RunRecord:
         cache_hits=hits,
         profiles=_profiles(run_dir, events),
         notes=tuple(str(e.get("text", "")) for e in events if e["event"] == "note"),
+        branch_removed=bool(finished.get("branch_removed")) if finished else False,
         resumed=sum(1 for e in events if e["event"] == "run_resumed"),
         events=len(events),
     )
@@ -263,6 +265,12 @@ def find_run(repo_root: Path, run_id: str) -> Path:
     raise BadInput(f"no run '{run_id}' recorded in {repo_root}", hint)
 
 
+def branch_text(r: RunRecord) -> str:
+    """The run's branch, or what became of it: ``optiloop/<id>``, ``optiloop/<id> (removed: nothing was
+    committed)``."""
+    return f"{r.branch} (removed: nothing was committed)" if r.branch_removed else r.branch
+
+
 def target_name(attempt: Attempt, subdir: str = "") -> str:
     t = attempt.candidate.target
     return dotted_name(t.path, t.qualname, subdir)
@@ -279,14 +287,30 @@ def outcome(attempt: Attempt, undone: frozenset[str] = frozenset()) -> str:
     failed = next((c for c in attempt.checks if not c.passed), None)
     if failed is not None:
         return f"{failed.name} failed"
-    reason = attempt.verdict.reason if attempt.verdict is not None else ""
-    for prefix, name in _OUTCOMES:
-        if reason.startswith(prefix):
-            return name
-    return "not measured" if attempt.verdict is None else "not faster"
+    v = attempt.verdict
+    if v is None:
+        return "not measured"
+    if not v.cause:  # a record written before verdicts had a cause: its reason's first words are all there is
+        return next((name for prefix, name in _LEGACY_OUTCOMES if v.reason.startswith(prefix)), "not faster")
+    if v.stopped == "screen":
+        return "stopped at the quick screen"
+    if v.outcome == "UNKNOWN":
+        return "unknown (budget ran out)"
+    return _OUTCOMES.get(v.cause, "not faster")
 
 
-_OUTCOMES = (
+_OUTCOMES = {
+    "not-confirmed": "not confirmed",
+    "slower": "slower",
+    "not-significant": "not significant",
+    "noise": "not significant",
+    "below-min-speedup": "below the threshold",
+    "low-end": "below the threshold",
+    "noise-floor": "below the threshold",
+    "rank-test": "below the threshold",
+    "failed": "workload failed",
+}
+_LEGACY_OUTCOMES = (
     ("quick screen", "stopped at the quick screen"),
     ("unknown", "unknown (budget ran out)"),
     ("not confirmed a second time", "not confirmed"),

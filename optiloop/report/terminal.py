@@ -6,16 +6,43 @@ from pathlib import Path
 
 from rich.table import Table
 
+from optiloop.measure.stats import Noise
 from optiloop.report.commit import checks_passed, figures
 from optiloop.report.markdown import predicted_text
 from optiloop.targets import dotted_name
-from optiloop.types import Attempt, RunSummary, Verdict
+from optiloop.types import Attempt, RunSummary, Verdict, fmt_noise
+
+
+def noise_line(noise: Noise) -> str:
+    """The run's one noise floor figure, and what it does (shared by ``run`` and ``session``)."""
+    return (f"{fmt_noise(noise.ratio, noise.rounds)}: measured against itself, the baseline shows up to that "
+            "speedup from noise alone; no smaller gain is accepted (a verdict with more rounds narrows it)")
+
+
+def hint_of(a: Attempt) -> str:
+    """The advice of an attempt that noise kept from showing a gain, else ""."""
+    return a.verdict.advice if a.verdict is not None and a.decided_by_verdict else ""
+
+
+def hint_lines(attempts: tuple[Attempt, ...], label: str = "hint") -> list[str]:
+    """One line per distinct hint, naming the attempts it is for: ``hint for #2, #3: ...``."""
+    hints: dict[str, list[str]] = {}
+    for a in attempts:
+        if hint := hint_of(a):
+            hints.setdefault(hint, []).append(f"#{a.number}")
+    return [f"{label} for {', '.join(numbers)}: {hint}" for hint, numbers in hints.items()]
 
 
 def attempt_line(a: Attempt) -> str:
+    """The attempt's plain headline, then its statistics and any hint, each on a line of its own."""
     name = dotted_name(a.candidate.target.path, a.candidate.target.qualname)
-    status = f"ACCEPTED {a.verdict.speedup:.2f}x" if a.accepted and a.verdict else "rejected"
-    return f"[{a.number}] {name} ({a.candidate.origin}): {status} — {a.reason}"
+    status = "ACCEPTED" if a.accepted else "rejected"
+    lines = [f"[{a.number}] {name} ({a.candidate.origin}): {status}. {a.headline}"]
+    if a.statistics:
+        lines.append(f"    statistics: {a.statistics}")
+    if hint := hint_of(a):
+        lines.append(f"    hint: {hint}")
+    return "\n".join(lines)
 
 
 def summary_table(summary: RunSummary) -> Table:
@@ -25,28 +52,39 @@ def summary_table(summary: RunSummary) -> Table:
     for a in summary.attempts:
         t = a.candidate.target
         table.add_row(str(a.number), dotted_name(t.path, t.qualname), a.candidate.origin,
-                      "accepted" if a.accepted else "rejected", a.reason)
+                      "accepted" if a.accepted else "rejected", a.headline)
     return table
 
 
 def closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None = None,
-                  report: Path | None = None) -> list[str]:
+                  report: Path | None = None, branch_removed: bool = False) -> list[str]:
     """Branch, each accepted speedup with its evidence, the whole run's speedup, how to look at it,
     and where the HTML report is."""
-    lines = _closing_lines(summary, repo_root, base_sha, total)
+    lines = _closing_lines(summary, repo_root, base_sha, total, branch_removed)
     if report is not None:
         lines.append(f"Report: {report}")
     return lines
 
 
-def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None) -> list[str]:
-    lines = [f"Stopped: {summary.stop_reason}."]
+def total_lines(total: Verdict, base_sha: str) -> list[str]:
+    """The whole run's check: its plain headline, then the statistics and any hint."""
+    lines = [f"Whole workload, branch head against {base_sha[:10]}: {total.plain}",
+             f"  statistics: {total.reason}"]
+    if total.advice:
+        lines.append(f"  hint: {total.advice}")
+    return lines
+
+
+def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: Verdict | None,
+                   branch_removed: bool) -> list[str]:
+    lines = [f"Stopped: {summary.stop_reason}.", *hint_lines(summary.attempts, "Hint")]
     if summary.model_calls or summary.cache_hits:
         u = summary.usage
         lines.append(f"Model: {summary.model_calls} call(s) and {summary.cache_hits} from the cache; "
                      f"{u.input_tokens} tokens in, {u.output_tokens} out; ${u.cost_usd:.4f}.")
     if not summary.accepted:
-        lines.append(f"No speedup was accepted; branch {summary.branch} holds no new commits.")
+        lines.append(f"No speedup was accepted, so the branch {summary.branch} was removed." if branch_removed
+                     else f"No speedup was accepted; branch {summary.branch} holds no new commits.")
         return lines
     lines.append(f"Committed {len(summary.accepted)} speedup(s) to branch {summary.branch}:")
     for a in summary.accepted:
@@ -59,7 +97,7 @@ def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: V
                      f"({allows.removeprefix('; ')}{'; ' if allows else ''}checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
     if total is not None:
-        lines.append(f"Whole workload, branch head against {base_sha[:10]}: {total.reason}.")
+        lines.extend(total_lines(total, base_sha))
     git = f"git -C {repo_root}"
     lines.append("Inspect it with:")
     lines.append(f"  {git} log --stat {base_sha[:10]}..{summary.branch}")

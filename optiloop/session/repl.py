@@ -18,12 +18,12 @@ from optiloop.app import Prepared, finish
 from optiloop.edit import normalized
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR
-from optiloop.report.terminal import summary_table
+from optiloop.report.terminal import noise_line, summary_table
 from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
 from optiloop.session.terminal import Say, line_editing, open_editor
 from optiloop.session.view import help_table, hotspot_table, show_attempt, target_name
 from optiloop.targets import build_target
-from optiloop.types import Attempt, Candidate, RunSummary, Target, Verdict
+from optiloop.types import HUMAN, Attempt, Candidate, RunSummary, Target, Verdict
 
 HISTORY_FILE = "session_history"
 EDITED = "edited by a person"
@@ -73,6 +73,7 @@ class Session:
         return summary, total
 
     def start(self) -> None:
+        self.loop.on_note = lambda note: self.progress(f"note: {note}")
         for note in self.p.notes:
             self.progress(f"note: {note}")
         self.progress(f"session {self.loop.run_id}: working on branch {self.p.workspace.branch}")
@@ -87,8 +88,7 @@ class Session:
             self.progress(f"note: {note}")
         noise = getattr(self.loop.s.measurer, "noise", None)
         if noise is not None:
-            self.progress(f"noise floor: an A/A measurement of the baseline shows up to {noise.ratio:.3f}x "
-                          f"({noise.rounds} rounds)")
+            self.progress(noise_line(noise))
         if self.loop.baseline is not None:
             self.progress(f"baseline: {self.loop.baseline.mean:.3f} s per workload run")
         self.show_targets("initial")
@@ -163,7 +163,7 @@ class Session:
         elif a.accepted:
             self.say(f"candidate {a.number} is already committed as {str(a.commit)[:10]}")
         else:
-            self.say(f"candidate {a.number} cannot be accepted: {a.reason} — nothing a person does bypasses "
+            self.say(f"candidate {a.number} cannot be accepted: {a.headline} — nothing a person does bypasses "
                      "verification or measurement; try `edit`, `retry` or a `hint`", "bold red")
 
     def do_reject(self, arg: str) -> None:
@@ -173,7 +173,7 @@ class Session:
         elif a.accepted:
             self.say(f"candidate {a.number} is committed already; `undo` drops it")
         else:
-            self.say(f"candidate {a.number} was not committed anyway ({a.reason})")
+            self.say(f"candidate {a.number} was not committed anyway ({a.headline})")
 
     def do_hint(self, arg: str) -> None:
         if arg in ("-", "clear", "none"):
@@ -260,7 +260,7 @@ class Session:
             self.say(f"{what} is unchanged: nothing to try")
             return None
         fresh = self.fresh(target)
-        candidate = Candidate(fresh, edited, f"A person's edit of {what}.", EDITED)
+        candidate = Candidate(fresh, edited, f"A person's edit of {what}.", EDITED, author=HUMAN)
         self.progress("trying the edited version (applied, verified and measured like any other) ...")
         attempt = self.loop.attempt(candidate, self.decide)
         if attempt.accepted:
@@ -306,7 +306,7 @@ class Session:
                 self.say(f"committed candidate {attempt.number} as {str(attempt.commit)[:10]} on "
                          f"{self.p.workspace.branch}", "bold green")
             else:
-                self.say(f"candidate {attempt.number} not committed: {attempt.reason}", "yellow")
+                self.say(f"candidate {attempt.number} not committed: {attempt.headline}", "yellow")
             if attempt.accepted:
                 self.show_targets(f"after candidate {attempt.number}")
             action, self.after = self.after, None

@@ -48,14 +48,15 @@ def check_lines(attempt: Attempt) -> list[Text]:
 
 
 def verdict_line(attempt: Attempt) -> Text:
+    """The verdict's plain headline, then its statistics and any hint on lines of their own."""
     v = attempt.verdict
     if v is None:
         return Text("  not measured", style="dim")
-    style = "bold green" if v.accepted else "yellow"
-    text = Text(f"  speedup {v.speedup:.2f}x ({v.level_pct} CI {v.interval}", style=style)
-    text.append(f"; {v.rounds} rounds" if v.rounds else "")
-    text.append(f"; noise floor {v.noise_floor:.3f}x" if v.noise_floor else "")
-    text.append(f"): {v.reason}")
+    text = Text(f"  {v.plain}", style="bold green" if v.accepted else "yellow")
+    rounds = f", {v.rounds} rounds" if v.rounds else ""
+    text.append(f"\n  statistics ({v.level_pct} CI {v.interval}{rounds}): {v.reason}", style="dim")
+    if v.advice:
+        text.append(f"\n  hint: {v.advice}")
     return text
 
 
@@ -83,7 +84,7 @@ def show_attempt(console: Console, attempt: Attempt, awaiting: bool) -> None:
     elif attempt.accepted:
         console.print(Text(f"committed as {attempt.commit}", style="bold green"))
     else:
-        console.print(Text(f"not committed: {attempt.reason}", style="yellow"))
+        console.print(Text(f"not committed: {attempt.headline}", style="yellow"))
         console.print(Text("retry, edit, hint TEXT, pick N or next?", style="cyan"))
 
 

@@ -28,7 +28,8 @@ def test_fails_only_when_the_measurement_settled_a_slowdown_beyond_the_allowance
 def test_the_regression_line_says_which_way() -> None:
     assert "**slower: the head takes 2.00x the base's time**" in regression(2.0, 1.8, 2.2).line()
     assert "faster: 1.43x" in regression(0.7, 0.6, 0.8).line()
-    assert "no clear difference, the head takes 1.10x" in regression(1.1, 0.98, 1.25).line()
+    assert "no significant difference (the head takes 1.10x the base's time, 95% CI 0.98-1.25, 6 interleaved " \
+           "rounds)" in regression(1.1, 0.98, 1.25).line()
     assert regression(2.0, 1.8, 2.2).line().startswith("Regression check, head `hhhhhhhhhh` against merge base")
     assert "not measured (no bench)" in Regression("b", "h", skipped="no bench").line()
 

@@ -39,6 +39,7 @@ def apply(rule: Rule, source: str, qualname: str = "f") -> Applied | None:
     rewrite = rule.apply(found[0], rule_context(module, qualname))
     if rewrite is None:
         return None
+    assert rewrite.explanation, f"{rule.name} rewrote the code without saying what it changed"
     swapped = module.visit(_Swap(found[0], rewrite.definition))
     top = qualname.split(".")[0]
     index = next(i for i, s in enumerate(swapped.body) if getattr(getattr(s, "name", None), "value", "") == top)

@@ -43,9 +43,11 @@ def test_compare_prints_the_speedup_with_its_interval(tmp_path: Path, python_on_
     done = optiloop("compare", "HEAD~1", "HEAD", "--workload", "python work.py", "--rounds", "2",
                     cwd=repo, env=python_on_path)
     assert done.returncode == 0, done.stderr
-    first, second = done.stdout.splitlines()[:2]
-    assert first.startswith("HEAD (") and " against HEAD~1 (" in first and "% CI " in first
+    first, second, third = done.stdout.splitlines()[:3]
+    assert first.startswith("HEAD (") and " against HEAD~1 (" in first
+    assert first.split(": ", 1)[1].startswith(("Faster: ", "Slower: ", "Undecided ", "Not faster: ", "Too small"))
     assert " interleaved rounds in " in second
+    assert third.startswith("  statistics: ") and "% CI " in third
 
 
 def test_bad_refs_and_failing_workloads_are_one_line(tmp_path: Path, python_on_path: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,52 @@ def test_allow_dirty_carries_changes_into_the_branch(tmp_path: Path, python_on_p
     assert subjects[0] == "optiloop: carry uncommitted changes from the checkout"
     assert git(repo, "show", f"{branch}:README.md") == "changed after staging\n"
     assert "sum(items) + 0" in git(repo, "show", f"{branch}:pkg/core.py")
+
+
+CHECKSUM = '''\
+def checksum(data):
+    h = 0
+    for x in data:
+        h = (h * 31 + x) % 1000003
+    return h
+'''
+CHECKSUM_TESTS = "from pkg.sums import checksum\n\n\ndef test_checksum():\n    assert checksum([1, 2]) == 33\n"
+CHECKSUM_BENCH = "from pkg.sums import checksum\n\nprint(checksum(list(range(300000))))\n"
+
+
+def test_a_run_that_commits_nothing_removes_its_branch_and_says_why(tmp_path: Path,
+                                                                    python_on_path: dict[str, str]) -> None:
+    """No builtin rule matches the one hot function: the run says so, commits nothing and leaves no branch;
+    its record still names the branch it would have had, and runs, show and report read it."""
+    repo = make_repo(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/sums.py": CHECKSUM, "bench.py": CHECKSUM_BENCH,
+                                         "tests/test_sums.py": CHECKSUM_TESTS,
+                                         "pyproject.toml": "[tool.optiloop]\nprofile_rate = 1000\n"})
+    before = snapshot(repo)
+    done = optiloop("run", str(repo), "--workload", WORKLOAD, "--tests", "python -m pytest -q -p no:cacheprovider",
+                    "--rounds", "3", "--max-iterations", "2", env=python_on_path)
+    assert done.returncode == 0, done.stderr
+    assert "note: no builtin rule matches pkg.sums.checksum, the hottest function" in done.stderr
+    (run,) = (repo / ".optiloop" / "runs").iterdir()
+    branch = f"optiloop/{run.name}"
+    assert f"No speedup was accepted, so the branch {branch} was removed." in done.stdout
+    assert git(repo, "branch", "--list", "optiloop/*") == "" and snapshot(repo) == before
+    assert git(repo, "worktree", "list").count("\n") == 1
+    finished = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()][-1]
+    assert finished["event"] == "run_finished" and finished["branch_removed"] is True
+
+    listed = json.loads(optiloop("runs", str(repo), "--json").stdout)
+    assert [(r["id"], r["branch"], r["accepted"]) for r in listed] == [(run.name, branch, 0)]
+    shown = optiloop("show", "--path", str(repo))
+    assert shown.returncode == 0, shown.stderr
+    assert f"branch {branch} (removed: nothing was committed)" in shown.stdout
+    assert "noise floor " in shown.stdout and "(A/A, 5 rounds)" in shown.stdout
+    md = optiloop("report", "--path", str(repo))
+    assert md.returncode == 0 and f"`{branch}` (removed: nothing was committed)" in md.stdout
+    data = json.loads(optiloop("report", "--path", str(repo), "--format", "json").stdout)
+    assert data["run"]["branch"] == branch and data["run"]["branch_removed"] is True
+    assert any("no builtin rule matches pkg.sums.checksum" in n for n in data["run"]["notes"])
+    undo = optiloop("undo", "--path", str(repo), "--yes")
+    assert undo.returncode == 2 and "committed nothing, so its branch" in undo.stderr
 
 
 def listing(repo: Path) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from optiloop.measure.plain import NOISE_ADVICE
 from optiloop.report import render
 from tests.conftest import make_repo, optiloop
-from tests.report.records import COMMIT_1, RUN_ID, write_record
+from tests.report.records import COMMIT_1, RUN_ID, write_plain_record, write_record
 
 OLDER = "20250101-000000-aaaa"
 
@@ -34,16 +35,38 @@ def test_runs_lists_newest_first_as_a_table_and_as_json(tmp_path: Path) -> None:
 
 
 def test_show_prints_each_attempt_with_its_verdict_and_reason(tmp_path: Path) -> None:
-    repo = repo_with_runs(tmp_path)
+    repo = repo_with_runs(tmp_path)  # records written before verdicts had headlines
     done = optiloop("show", "last", "--path", str(repo), env={"COLUMNS": "80"})  # CI's width when piped
     assert done.returncode == 0, done.stderr
     assert f"run {RUN_ID}: finished" in done.stdout
     assert "pkg.core.slow_sum" in done.stdout and "pkg.shop.Shop.total" in done.stdout  # names are never folded
-    for text in ("3.20x", "2.90-3.50 (99.06%)", "slower", "did not apply", "tests failed", "no python block",
-                 "total: the branch is faster than its base: 4.10x"):
+    assert "noise floor 1.03x (A/A, 5 rounds)" in done.stdout
+    for text in ("Faster: 3.20x.", "Slower: 0.80x.", "did not apply", "tests failed", "no python block",
+                 "total: Faster: 4.10x."):
         assert text in done.stdout
+    assert "2.90-3.50" not in done.stdout and "CI" not in done.stdout  # the statistics wait for --verbose
+    verbose = optiloop("show", "last", "--path", str(repo), "--verbose")
+    for text in ("3.20x", "2.90-3.50 (99.06%)", "statistics: faster: 3.20x (99.06% CI 2.90-3.50",
+                 "statistics: the branch is faster than its base: 4.10x"):
+        assert text in verbose.stdout
     older = optiloop("show", "2025", "--path", str(repo))
     assert older.returncode == 0 and f"run {OLDER}: interrupted" in older.stdout
+
+
+def test_show_leads_with_plain_sentences_and_says_what_to_do_about_noise(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"pkg/core.py": "x = 1\n"})
+    write_plain_record(repo)
+    done = optiloop("show", "--path", str(repo))
+    assert done.returncode == 0, done.stderr
+    assert "Faster: 1.50x, at least 1.50x with 95% confidence (--min-speedup 1.05)." in done.stdout
+    assert "Undecided after 8 rounds: no significant difference (the interval reaches down to 0.98x)." in done.stdout
+    assert "total: No significant difference between the branch and its base after 5 rounds." in done.stdout
+    assert f"hint for #2: {NOISE_ADVICE}" in done.stdout and "1.05x (95% CI" not in done.stdout
+    assert "1.16" not in done.stdout  # a figure whose interval includes 1.0 never leads
+    verbose = optiloop("show", "--path", str(repo), "-v")
+    assert "statistics: unknown: not significant: 1.05x (95% CI 0.98-1.14" in verbose.stdout
+    assert f"hint: {NOISE_ADVICE}" in verbose.stdout and "hint for #2" not in verbose.stdout
+    assert "statistics: no significant difference between the branch and its base: 1.16x" in verbose.stdout
 
 
 def test_report_prints_each_format_or_writes_it_to_a_file(tmp_path: Path) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
+
+import pexpect
 
 from optiloop import vcs
 from optiloop.journal import Journal
@@ -37,7 +41,13 @@ def test_undo_removes_optiloops_commits_one_at_a_time_and_never_the_users(tmp_pa
     repo_dir, _, (first, second) = run_with_commits(tmp_path, "u1")
     before = snapshot(repo_dir)
 
-    done = optiloop("undo", "--path", str(repo_dir))
+    unasked = optiloop("undo", "--path", str(repo_dir))  # no id and no terminal to ask on: nothing changes
+    assert unasked.returncode == 2 and len(unasked.stderr.strip().splitlines()) == 1
+    assert f"asks before it removes {second[:10]} Speed up x 3 from optiloop/u1" in unasked.stderr
+    assert "pass --yes, or the run id (u1)" in unasked.stderr
+    assert git(repo_dir, "rev-parse", "optiloop/u1").strip() == second and undo_events(repo_dir, "u1") == []
+
+    done = optiloop("undo", "--path", str(repo_dir), "--yes")
     assert done.returncode == 0, done.stderr
     assert f"Removed {second[:10]} Speed up x 3 from optiloop/u1." in done.stdout
     assert f"The branch head is now {first[:10]} Speed up x 2." in done.stdout
@@ -75,7 +85,41 @@ def test_undo_of_a_killed_run_clears_its_worktrees(tmp_path: Path) -> None:
     repo_dir, ws, (first, second) = run_with_commits(tmp_path, "u3", finished=False)
     admin = Path(git(ws.tree_dir("baseline"), "rev-parse", "--git-dir").strip())
     (admin / "index.lock").write_text("")  # left by a git killed with the run
-    done = optiloop("undo", "--path", str(repo_dir))
+    done = optiloop("undo", "--path", str(repo_dir), "-y")
     assert done.returncode == 0, done.stderr
     assert git(repo_dir, "rev-parse", "optiloop/u3").strip() == first
     assert not ws.root.exists() and git(repo_dir, "worktree", "list").count("\n") == 1
+
+
+def test_undo_without_an_id_shows_the_commit_and_asks_first(tmp_path: Path) -> None:
+    repo_dir, _, (first, second) = run_with_commits(tmp_path, "u4")
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, "TERM": "dumb", "NO_COLOR": "1"}
+
+    def ask(answer: str) -> str:
+        child = pexpect.spawn(sys.executable, ["-m", "optiloop", "undo", "--path", str(repo_dir)], env=env,
+                              encoding="utf-8", timeout=60)
+        child.expect_exact(f"Remove {second[:10]} Speed up x 3 from optiloop/u4 (run u4)? [y/N]: ")
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0, child.before
+        return str(child.before)
+
+    assert "Nothing was removed." in ask("n")
+    assert git(repo_dir, "rev-parse", "optiloop/u4").strip() == second and undo_events(repo_dir, "u4") == []
+    assert f"Removed {second[:10]} Speed up x 3 from optiloop/u4." in ask("y")
+    assert git(repo_dir, "rev-parse", "optiloop/u4").strip() == first
+    assert [e["commit"] for e in undo_events(repo_dir, "u4")] == [second]
+    assert optiloop("undo", "u4", "--path", str(repo_dir)).returncode == 0  # with its id: no question
+    assert git(repo_dir, "rev-parse", "optiloop/u4").strip() == git(repo_dir, "rev-parse", "main").strip()
+
+
+def test_undo_of_a_run_that_removed_its_empty_branch_says_so(tmp_path: Path) -> None:
+    repo_dir = make_repo(tmp_path / "repo", {"m.py": "x = 1\n"})
+    journal = Journal.create(repo_dir, "u5")
+    base = git(repo_dir, "rev-parse", "HEAD").strip()
+    journal.event("run_started", run_id="u5", branch="optiloop/u5", base=base, subdir="", settings={})
+    journal.event("run_finished", error=None, branch_removed=True)
+    done = optiloop("undo", "--path", str(repo_dir), "--yes")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "run u5 committed nothing, so its branch optiloop/u5 was removed" in done.stderr

@@ -84,7 +84,8 @@ def test_the_noise_floor_raises_the_threshold(tmp_path: Path) -> None:
     m.noise = Noise(1.0, 0.8, 1.2, rounds=4)  # noise alone shows 25% at 4 rounds: 12% even at 16 rounds
     verdict = m.measure("a6")
     assert not verdict.accepted and "cannot reach 1.12x" in verdict.reason  # 1/0.8 scaled to 16 rounds
-    assert "below the noise floor 1.29x" in verdict.reason  # ... and to the 3 rounds of the screen
+    assert "below the noise threshold 1.29x at 3 rounds" in verdict.reason  # ... and to the 3 rounds of the screen
+    assert "the run's noise floor, 1.25x at its 4 A/A rounds, narrowed to 3 rounds" in verdict.reason
     assert verdict.noise_floor is not None and verdict.rounds == 3 and verdict.stopped == "screen"
     assert abs(m.threshold(4) - 1 / 0.8) < 1e-9 and m.threshold(16) < m.threshold(4)
 

@@ -113,10 +113,20 @@ def test_many_matching_rules_stay_bounded() -> None:
     assert [len(c.origin.split("+")) for c in candidates] == [24, 23, 23]
 
 
+def test_with_no_matching_rule_it_proposes_nothing_and_says_why() -> None:
+    model = BuiltinModel()
+    target = _target("def add(a, b):\n    return a + b\n", "add")
+    assert model.propose(Request(target)) == []
+    assert model.nothing_for(target) == (
+        f"no builtin rule matches m.add, the hottest function (50% of the samples): its code has none of the "
+        f"{len(model.rules)} patterns the catalog rewrites, so the builtin model goes on to the next hot functions; "
+        "a language model (--model) or your own `edit` in `optiloop session` can try it")
+
+
 def test_rule_names_reach_the_commit_message() -> None:
     best = _proposed()[0]
     verdict = Verdict(speedup=1.5, ci_low=1.3, ci_high=1.7, significant=True, accepted=True, reason="faster")
     message = commit_message(best, verdict, (), "builtin", "run-1")
-    assert "range-len-to-enumerate: for i in range(len(xs)) pays" in message
-    assert "string-concat-join: s += piece in a loop" in message
+    assert "range-len-to-enumerate: `for i in range(len(keys))` pays" in message
+    assert "string-concat-join: `text += ...` in a loop" in message
     assert "Optiloop-Model: builtin" in message

@@ -118,3 +118,42 @@ def write_record(repo_root: Path, *, total: bool = True, undo: str | None = None
     if undo:
         j.event("undo", commit=undo)
     return j.dir
+
+
+BASE_TIMES = [1.00, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 1.00]
+PLAIN_RUN_ID = "20260102-120000-cdef"
+
+
+def plain_attempts() -> list[Attempt]:
+    """Attempts measured the way a run measures them now: their verdicts carry a headline, cause and advice."""
+    from optiloop.measure import decide
+
+    faster = decide(BASE_TIMES, [v / 1.5 for v in BASE_TIMES], min_speedup=1.05)
+    noisy = decide(BASE_TIMES, [v / 1.06 * (1.08 if i % 2 else 0.93) for i, v in enumerate(BASE_TIMES)],
+                   min_speedup=1.05)
+    return [
+        Attempt(1, Candidate(target(HOT), "def slow_sum(xs):\n    return sum(xs)\n", "use the builtin sum", "builtin"),
+                Applied(DIFF_1, "new"), PASSED, faster, COMMIT_1),
+        Attempt(2, Candidate(target(OTHER), "x", "cache it", "builtin"), Applied(DIFF_1, "new"), PASSED, noisy),
+    ]
+
+
+def write_plain_record(repo_root: Path, run_id: str = PLAIN_RUN_ID) -> Path:
+    """A finished run whose whole-run check found no significant difference (1.16x, 95% CI 0.90-2.11)."""
+    from optiloop.measure.plain import total
+
+    j = Journal.create(repo_root, run_id)
+    j.event("run_started", run_id=run_id, repo=str(repo_root), subdir="", branch=f"optiloop/{run_id}", base=BASE,
+            settings={"rounds": 5}, model="builtin", deterministic_output=True, mode="run")
+    j.event("noise_floor", rounds=5, point=1.0, low=0.96, high=1.04, floor=1.04, round_seconds=0.5)
+    j.event("baseline", measurement=Measurement.of([0.5, 0.52, 0.48]))
+    for a in plain_attempts():
+        j.event("attempt", attempt=a, accepted=a.accepted, reason=a.reason)
+    cause, headline, advice = total(1.16, 0.90, 2.11, 5)
+    whole = Verdict(1.16, 0.90, 2.11, False, False, "no significant difference between the branch and its base: "
+                    "1.16x (95% CI 0.90-2.11, 5 interleaved rounds)", Measurement.of([1.0] * 5),
+                    Measurement.of([0.86] * 5), rounds=5, stopped="full", headline=headline, cause=cause,
+                    advice=advice)
+    j.event("total", verdict=whole, base=BASE, head=COMMIT_1)
+    j.event("run_finished", error=None, stop_reason="reached --max-iterations 2", accepted=[COMMIT_1])
+    return j.dir

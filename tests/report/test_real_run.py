@@ -102,7 +102,12 @@ def test_numbers_in_every_format_are_those_of_the_run_record(real_run: RealRun) 
     if totals:
         t = totals[0]["verdict"]
         assert data["total"]["speedup"] == t["speedup"] and data["total"]["ci_high"] == t["ci_high"]
-        assert f"Total workload speedup: {fmt_ratio(t['speedup'])}x" in md
+        if t["ci_low"] > 1.0 or t["ci_high"] < 1.0:
+            assert f"**Total workload speedup: {fmt_ratio(t['speedup'])}x** (" in md
+        else:  # never the lead when its interval includes 1.0: it goes with the statistics
+            assert "**Total workload speedup: no significant difference** (" in md
+            assert f"({fmt_ratio(t['speedup'])}x, 95% CI" in md
+        assert data["total"]["headline"] == t["headline"] and t["headline"].endswith(".")
         assert f"{fmt_ratio(t['speedup'])}x" in page and "measured total" in page
         assert totals[0]["base"] == real_run.of("run_started")[0]["base"]
         assert t["baseline"] is not None and len(t["baseline"]["samples"]) == 3  # the run's --rounds

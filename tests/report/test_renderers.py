@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -15,12 +16,13 @@ import pytest
 
 from optiloop import report
 from optiloop.errors import BadInput
+from optiloop.measure.plain import NOISE_ADVICE
 from optiloop.report import render, write_reports
 from optiloop.report.chart import cumulative, speedup_chart
 from optiloop.report.commit import evidence_lines
 from optiloop.report.flame import flame_svg, tree_of
 from optiloop.report.markdown import predicted_text
-from optiloop.report.record import RunRecord, find_run, read_events
+from optiloop.report.record import RunRecord, find_run, outcome, read_events
 from optiloop.report.terminal import closing_lines
 from optiloop.types import RunSummary, Verdict
 from tests.report.records import (
@@ -28,8 +30,11 @@ from tests.report.records import (
     COMMIT_1,
     COMMIT_2,
     EVIL,
+    PLAIN_RUN_ID,
     RAW_BEFORE,
     RUN_ID,
+    plain_attempts,
+    write_plain_record,
     write_record,
 )
 
@@ -223,3 +228,48 @@ def test_predicted_text_for_a_prediction_a_bound_and_neither() -> None:
     assert predicted_text(replace(v, predicted=1.9)) == "1.90x"
     assert predicted_text(replace(v, predicted=4.2, predicted_bound=True)) == "≤ 4.20x"
     assert not Verdict(2.0, 1.8, 2.2, True, True, "faster", predicted_bound=True).predicted_bound  # no value, no bound
+
+
+def test_a_total_whose_interval_includes_one_never_leads_a_report(tmp_path: Path) -> None:
+    run_dir = write_plain_record(tmp_path)
+    md = render(run_dir, "md")
+    assert ("**Total workload speedup: no significant difference** (1.16x, 95% CI 0.90-2.11, 5 interleaved rounds; "
+            "branch head against base") in md
+    assert "**1.16x**" not in md and "Hint: this check takes only --rounds rounds" in md
+    page = render(run_dir, "html")
+    assert '<div class="big">no significant difference</div>' in page and "1.16x, 95% CI 0.90-2.11" in page
+    assert "Undecided after 8 rounds: no significant difference" in page  # the rejected attempt's headline
+    assert html.escape(f"Hint: {NOISE_ADVICE}.") in page
+    data = json.loads(render(run_dir, "json"))
+    jsonschema.validate(data, schema(), cls=jsonschema.Draft202012Validator)
+    assert data["total"]["headline"] == "No significant difference between the branch and its base after 5 rounds."
+    assert data["total"]["cause"] == "noise" and data["attempts"][1]["verdict"]["cause"] == "noise"
+    assert data["attempts"][1]["headline"].startswith("Undecided after 8 rounds")
+    assert data["attempts"][1]["reason"].startswith("unknown: not significant")
+    assert data["counts"]["outcomes"] == {"accepted": 1, "unknown (budget ran out)": 1}
+    assert data["run"]["branch_removed"] is False
+
+    r = RunRecord.load(run_dir)
+    summary = RunSummary(PLAIN_RUN_ID, f"optiloop/{PLAIN_RUN_ID}", r.attempts, 2, None, "done")
+    lines = closing_lines(summary, tmp_path, BASE, r.total)
+    assert ("Whole workload, branch head against bbbbbbbbbb: No significant difference between the branch and its "
+            "base after 5 rounds.") in lines
+    assert "  statistics: no significant difference between the branch and its base: 1.16x (95% CI 0.90-2.11, 5 " \
+           "interleaved rounds)" in lines
+    assert any(line.startswith("  hint: this check takes only --rounds rounds") for line in lines)
+    assert f"Hint for #2: {NOISE_ADVICE}" in lines  # once, for the attempts noise held back
+    empty = RunSummary(PLAIN_RUN_ID, "optiloop/x", (), 0, None, "done")
+    assert "No speedup was accepted, so the branch optiloop/x was removed." in closing_lines(
+        empty, tmp_path, BASE, branch_removed=True)
+
+
+def test_outcomes_come_from_the_verdicts_cause_and_old_records_from_their_reason(tmp_path: Path) -> None:
+    noisy = plain_attempts()[1]
+    assert outcome(noisy) == "unknown (budget ran out)"
+    assert outcome(replace(noisy, verdict=replace(noisy.verdict, reason="slower: made up"))) == \
+        "unknown (budget ran out)"  # the words of the reason no longer decide it
+    old = replace(noisy, verdict=Verdict(0.8, 0.7, 0.9, True, False, "slower: 0.80x (95% CI 0.70-0.90)"))
+    assert outcome(old) == "slower"  # a record without a cause: its reason is all there is
+    assert noisy.headline.startswith("Undecided") and noisy.statistics == noisy.reason
+    declined = replace(plain_attempts()[0], commit=None, declined="rejected by the person")
+    assert declined.headline == declined.reason == "rejected by the person" and declined.statistics == ""

@@ -167,6 +167,7 @@ def test_pick_hint_reject_retry_refused_accept_edit_accept_diff_undo_quit(
     branch = f"optiloop/{run_id}"
     committed = git(repo, "rev-parse", branch).strip()
     assert committed != git(repo, "rev-parse", "main").strip()
+    assert "\nOptiloop-Model: human\n" in git(repo, "log", "-1", "--format=%B", committed)  # a person's edit
 
     assert f"dropped {committed[:10]}" in send(child, "undo")
     assert "nothing accepted yet" in send(child, "diff")
@@ -175,7 +176,8 @@ def test_pick_hint_reject_retry_refused_accept_edit_accept_diff_undo_quit(
     child.close()
     assert child.exitstatus == 0, child.before
     out = str(child.before)
-    assert "Stopped: the person ended the session." in out and "No speedup was accepted" in out
+    assert "Stopped: the person ended the session." in out
+    assert f"No speedup was accepted, so the branch {branch} was removed." in out
 
     _, events = record(repo)
     assert commands(events) == ["pick 1", f"hint {HINT}", "reject", "retry", "accept", "edit", "accept", "diff",
@@ -186,7 +188,7 @@ def test_pick_hint_reject_retry_refused_accept_edit_accept_diff_undo_quit(
     assert attempts[1]["commit"] is None and attempts[2]["commit"] == committed
     assert [e["commit"] for e in events if e["event"] == "undo"] == [committed]
     assert events[0]["mode"] == "session" and events[-1]["event"] == "run_finished"
-    assert git(repo, "rev-parse", branch).strip() == git(repo, "rev-parse", "main").strip()
+    assert events[-1]["branch_removed"] is True and git(repo, "branch", "--list", branch) == ""  # all undone
     assert not (repo / ".optiloop" / "worktrees" / run_id).exists()
     assert snapshot(repo) == before
 
@@ -236,12 +238,13 @@ def test_builtin_session_completion_history_ctrl_c_and_resume_after_a_kill(
     assert commands(events)[-4:] == ["accept", "undo", "pick 1", "quit"]
     assert [e["event"] for e in events].count("attempt") == 1  # the abandoned candidate left no attempt
     assert [e["commit"] for e in events if e["event"] == "undo"] == [committed]
-    assert git(repo, "rev-parse", branch).strip() == git(repo, "rev-parse", "main").strip()
+    assert git(repo, "branch", "--list", branch) == ""  # nothing left on it: removed
     assert not (repo / ".optiloop" / "worktrees" / run_id).exists()
 
     child = spawn(env, str(repo), "--resume", "last")  # a session the person quit can be continued too
     child.expect_exact(PROMPT)
     assert f"resuming run {run_id}" in str(child.before)
+    assert git(repo, "rev-parse", branch).strip() == git(repo, "rev-parse", "main").strip()  # made again
     child.sendline("quit")
     child.expect(pexpect.EOF)
     child.close()

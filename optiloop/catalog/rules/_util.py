@@ -8,7 +8,7 @@ then rewrite.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar, Union, cast
 
@@ -29,6 +29,25 @@ Replacement = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.FlattenSentinel[cst
 def code(node: cst.CSTNode) -> str:
     """Source text of ``node``."""
     return _EMPTY.code_for_node(node)
+
+
+def quoted(sources: Iterable[str], most: int = 3) -> str:
+    """Code snippets for an explanation, each once, in order: ```a``, ``a`` and ``b``, ``a``, ``b`` and 2 more``."""
+    items = [f"`{s}`" for s in dict.fromkeys(sources)]
+    if len(items) > most:
+        return f"{', '.join(items[:most])} and {len(items) - most} more"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def short(source: str, most: int = 40) -> str:
+    """One line of code for an explanation, cut to ``most`` characters."""
+    text = " ".join(source.split())
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def plural(sources: Iterable[str], one: str, more: str) -> str:
+    """``one`` for a single distinct snippet, else ``more`` (``is``/``are``)."""
+    return one if len(set(sources)) == 1 else more
 
 
 class SafeRule(ABC):

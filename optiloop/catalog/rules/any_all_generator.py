@@ -28,6 +28,8 @@ from optiloop.catalog.rules._util import (
     all_nodes,
     is_hashable_literal,
     own_nodes,
+    plural,
+    quoted,
     replace_nodes,
 )
 
@@ -110,6 +112,7 @@ class AnyAllGenerator(SafeRule):
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
         shadowed = ctx.taken_names | function_local_names(func)
         plan: dict[int, Replacement] = {}
+        kinds: list[str] = []
         for node in own_nodes(func):
             if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)):
                 continue
@@ -120,5 +123,10 @@ class AnyAllGenerator(SafeRule):
                 continue
             if _safe_comprehension(arg.value, shadowed):
                 plan[id(node)] = _to_generator
+                kinds.append(f"{node.func.value}([...])")
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        said = f"{quoted(kinds)} {plural(kinds, 'builds', 'build')} the whole list first; a generator stops at " \
+               "the first answer"
+        return Rewrite(definition=definition, explanation=said)

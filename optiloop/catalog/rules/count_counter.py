@@ -33,6 +33,8 @@ from optiloop.catalog.rules._util import (
     SafeRule,
     all_nodes,
     code,
+    plural,
+    quoted,
     replace_nodes,
 )
 
@@ -94,6 +96,7 @@ class CountWithCounter(SafeRule):
         else:
             return None
         plan: dict[int, Replacement] = {}
+        dicts: list[str] = []
         statements = list(func.body.body)
         for before, loop in zip(statements, statements[1:]):
             if not (isinstance(loop, cst.For) and loop.asynchronous is None and loop.orelse is None):
@@ -111,8 +114,13 @@ class CountWithCounter(SafeRule):
             line = parse_line(f"{d}.update({counter}(iter(ITER)))")
             new = line.with_deep_changes(_call_arg(line), value=loop.iter)
             plan[id(loop)] = constant(new)
+            dicts.append(d)
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition, imports=(import_line,))
+        if definition is None:
+            return None
+        said = f"counting into {quoted(dicts)} one item at a time runs Python code per item; {counter} counts in C " \
+               f"and {plural(dicts, 'the dict stays a dict', 'the dicts stay dicts')}"
+        return Rewrite(definition=definition, imports=(import_line,), explanation=said)
 
 
 def _call_arg(line: cst.SimpleStatementLine) -> cst.Arg:

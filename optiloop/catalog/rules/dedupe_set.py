@@ -47,6 +47,8 @@ from optiloop.catalog.rules._util import (
     method_call,
     name_uses,
     plain_args,
+    plural,
+    quoted,
     replace_nodes,
     sole_arg_of,
     sole_assignment,
@@ -82,13 +84,20 @@ class DedupeListToSet(SafeRule):
         shadowed = ctx.taken_names | locals_
         plan: dict[int, Replacement] = {}
         taken = ctx
+        made: dict[str, str] = {}  # list -> its set
         for name, name_use in uses.items():
             if name in locals_:
                 set_name = fresh_local(uses, taken, f"{name}_set")
                 if self._plan(name_use, set_name, shadowed, plan):
                     taken = taken.with_names((set_name,))
+                    made[name] = set_name
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        lists, sets = list(made), list(made.values())
+        said = f"`in` on the growing list{plural(lists, '', 's')} {quoted(lists)} scans it, O(n); a set beside it " \
+               f"({quoted(sets)}) answers in O(1), and the list keeps its order"
+        return Rewrite(definition=definition, explanation=said)
 
     def _plan(self, uses: list[NameUse], set_name: str, shadowed: frozenset[str], plan: dict[int, Replacement]) -> bool:
         """Add this list's rewrite to ``plan`` when every use fits the idiom."""

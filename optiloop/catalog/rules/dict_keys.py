@@ -30,7 +30,17 @@ from optiloop.catalog.base import Rewrite, RuleContext
 from optiloop.catalog.rules._bindings import function_binding_counts, has_star_import, module_bindings
 from optiloop.catalog.rules._bindings import module_imports_plainly as imports_plainly
 from optiloop.catalog.rules._evidence import annotation_name, params
-from optiloop.catalog.rules._util import NameUse, Replacement, SafeRule, all_nodes, name_uses, own_nodes, replace_nodes
+from optiloop.catalog.rules._util import (
+    NameUse,
+    Replacement,
+    SafeRule,
+    all_nodes,
+    name_uses,
+    own_nodes,
+    plural,
+    quoted,
+    replace_nodes,
+)
 
 _MAPPING_TYPES = frozenset(
     {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "Counter"}
@@ -146,6 +156,7 @@ class DictKeysMembership(SafeRule):
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
         plan: dict[int, Replacement] = {}
+        mappings: list[str] = []
         evidence: _Evidence | None = None
         for node in own_nodes(func):
             keys_call: cst.BaseExpression | None = None
@@ -164,8 +175,13 @@ class DictKeysMembership(SafeRule):
                 if region is None or _mutates(region, mapping.value, keys_call):
                     continue
             plan[id(keys_call)] = _drop_keys
+            mappings.append(mapping.value)
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        said = f"{quoted(f'{m}.keys()' for m in mappings)} {plural(mappings, 'builds', 'build')} a keys view each " \
+               f"time; `in` or `for` on {quoted(mappings)} directly does not"
+        return Rewrite(definition=definition, explanation=said)
 
     def _loop_region(self, loop: cst.For | cst.CompFor, func: cst.FunctionDef) -> list[cst.CSTNode] | None:
         """Nodes that run while the loop iterates: the body (and else), or the whole comprehension."""

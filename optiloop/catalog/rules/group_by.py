@@ -51,6 +51,7 @@ from optiloop.catalog.rules._util import (
     code,
     fresh_local,
     own_nodes,
+    quoted,
     replace_nodes,
 )
 
@@ -176,7 +177,11 @@ class GroupByDict(SafeRule):
         definition = replace_nodes(func, plan)
         if definition is None:
             return None
-        return Rewrite(definition=definition, helpers=(_HELPER.format(name=helper),), names=(helper,))
+        scanned = [items for items, _ in indexes]
+        said = f"scanning all of {quoted(scanned)} once per key is O(keys x items); one pass into a dict " \
+               f"({quoted(indexes.values())}) is O(items)"
+        return Rewrite(definition=definition, helpers=(_HELPER.format(name=helper),), names=(helper,),
+                       explanation=said)
 
     def _stable(
         self,

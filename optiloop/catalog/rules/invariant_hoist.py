@@ -22,6 +22,8 @@ The guard proves the argument cannot change and that sharing one result is unobs
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, RuleContext
@@ -35,6 +37,8 @@ from optiloop.catalog.rules._util import (
     all_nodes,
     literal_elements,
     own_nodes,
+    plural,
+    quoted,
 )
 
 _BUILTINS = frozenset({"set", "frozenset", "list", "tuple", "len"})
@@ -111,6 +115,7 @@ class LoopInvariantHoist(SafeRule):
         uses, counts, shadowed = names
         parents = ancestry(func)
         found: list[Hoisted] = []
+        invariant: list[str] = []
         for node in own_nodes(func):
             if not isinstance(node, cst.Call):
                 continue
@@ -125,7 +130,14 @@ class LoopInvariantHoist(SafeRule):
             if value is None or (builtin in _NEED_HASHABLE and not _elements_hashable(value)):
                 continue
             found.append(Hoisted(node, f"{builtin}({name})", f"{name.lower()}_{builtin}", index))
-        return hoist(func, ctx, uses, found, lambda local: constant(cst.Name(local)))
+            invariant.append(name)
+        rewrite = hoist(func, ctx, uses, found, lambda local: constant(cst.Name(local)))
+        if rewrite is None:
+            return None
+        sources, kept = [h.source for h in found], list(dict.fromkeys(invariant))
+        return replace(rewrite, explanation=f"{quoted(sources)} {plural(sources, 'is', 'are')} recomputed on every "
+                                            f"turn of the loop, though the loop never changes {quoted(kept)}; now "
+                                            f"{plural(sources, 'it is', 'they are')} computed once before it")
 
     def _invariant(
         self,

@@ -25,6 +25,8 @@ from optiloop.catalog.rules._util import (
     SafeRule,
     is_iterated,
     own_nodes,
+    plural,
+    quoted,
     replace_nodes,
     sole_assignment,
 )
@@ -62,11 +64,18 @@ class ListConcatToAppend(SafeRule):
         uses, counts, _ = names
         is_generator = any(isinstance(node, cst.Yield) for node in own_nodes(func))
         plan: dict[int, Replacement] = {}
+        lists: list[str] = []
         for name, name_uses_ in uses.items():
             if name in counts and "len" not in counts and "len" not in ctx.taken_names:
-                plan.update(self._plan(name, name_uses_, counts[name], is_generator, ctx))
+                planned = self._plan(name, name_uses_, counts[name], is_generator, ctx)
+                plan.update(planned)
+                lists += [name] if planned else []
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        said = f"{quoted(f'{n} = {n} + [...]' for n in lists)} {plural(lists, 'copies', 'copy')} the whole list " \
+               f"each time; appending to {plural(lists, 'it', 'them')} in place does not"
+        return Rewrite(definition=definition, explanation=said)
 
     def _plan(
         self, name: str, uses: list[NameUse], count: int, is_generator: bool, ctx: RuleContext

@@ -35,13 +35,17 @@ from optiloop.catalog.rules._util import (
     NameUse,
     Replacement,
     SafeRule,
+    code,
     is_iterated,
     is_membership_rhs,
     literal_elements,
     name_uses,
     own_nodes,
+    plural,
+    quoted,
     replace_nodes,
     set_display,
+    short,
     sole_arg_of,
     sole_assignment,
     uses_dynamic_scope,
@@ -72,10 +76,12 @@ class MembershipLiteralToSet(SafeRule):
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
         plan: dict[int, Replacement] = {}
+        shown: list[str] = []  # what the membership tests looked in
         for node in own_nodes(func):
             if isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, (cst.In, cst.NotIn)):
                 if literal_elements(node.comparator) is not None:
                     plan[id(node.comparator)] = _to_set
+                    shown.append(short(f"in {code(node.comparator)}"))
         uses = name_uses(func)
         helpers: list[str] = []
         names: list[str] = []
@@ -83,29 +89,35 @@ class MembershipLiteralToSet(SafeRule):
             locals_ = function_local_names(func)
             for name, name_use in uses.items():
                 if name in locals_:
-                    self._plan_local(name_use, plan)
+                    shown += [f"in {name}"] if self._plan_local(name_use, plan) else []
                 elif _CONSTANT_NAME.fullmatch(name) and _membership_only(name_use):
                     helper = self._constant_helper(name, ctx.with_names((*uses, *names)), ctx.qualname)
                     if helper is not None:
                         helpers.append(f"{helper} = frozenset({name})")
+                        shown.append(f"in {name}")
                         names.append(helper)
                         for use in name_use:
                             plan[id(use.node)] = _renamer(helper)
         definition = replace_nodes(func, plan)
         if definition is None:
             return None
-        return Rewrite(definition=definition, helpers=tuple(helpers), names=tuple(names))
+        said = f"{quoted(shown)} {plural(shown, 'scans', 'scan')} a list or tuple of constants; a set of them is a " \
+               "hashed lookup"
+        return Rewrite(definition=definition, helpers=tuple(helpers), names=tuple(names), explanation=said)
 
-    def _plan_local(self, uses: list[NameUse], plan: dict[int, Replacement]) -> None:
+    def _plan_local(self, uses: list[NameUse], plan: dict[int, Replacement]) -> bool:
+        """Plan a local bound once to constants and only tested for membership as a set; whether it was."""
         bindings = [u for u in uses if sole_assignment(u) is not None]
         if len(bindings) != 1 or not bindings[0].own_scope:
-            return
+            return False
         assign = sole_assignment(bindings[0])
         if assign is None or literal_elements(assign.value) is None:
-            return
+            return False
         reads = [u for u in uses if u is not bindings[0]]
         if reads and _membership_only(reads):
             plan[id(assign.value)] = _to_set
+            return True
+        return False
 
     def _constant_helper(self, name: str, ctx: RuleContext, qualname: str) -> str | None:
         """A fresh helper name when the module constant ``name`` can safely be frozen."""

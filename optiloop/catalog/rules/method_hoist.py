@@ -19,6 +19,7 @@ from __future__ import annotations
 import cmath
 import math
 import operator
+from dataclasses import replace
 from types import ModuleType
 
 import libcst as cst
@@ -32,6 +33,8 @@ from optiloop.catalog.rules._util import (
     Replacement,
     SafeRule,
     own_nodes,
+    plural,
+    quoted,
     sole_assignment,
 )
 
@@ -52,7 +55,7 @@ def _builtin_type(value: cst.BaseExpression, shadowed: frozenset[str]) -> type |
 
 class AttributeHoist(SafeRule):
     name = "attribute-hoist"
-    explanation = "out.append / math.sqrt are looked up on every turn of the loop; a local looks them up once"
+    explanation = "a method or module function looked up on every turn of a loop is looked up once, into a local"
 
     def _apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
         names = function_names(func, ctx)
@@ -71,7 +74,13 @@ class AttributeHoist(SafeRule):
             if index is None or not self._allowed(func, owner.value, attr, index, uses, counts, shadowed, ctx):
                 continue
             calls.append(Hoisted(node, f"{owner.value}.{attr}", f"{owner.value}_{attr}", index))
-        return hoist(func, ctx, uses, calls, _call_local)
+        rewrite = hoist(func, ctx, uses, calls, _call_local)
+        if rewrite is None:
+            return None
+        sources = [c.source for c in calls]
+        return replace(rewrite, explanation=f"{quoted(sources)} {plural(sources, 'is', 'are')} looked up on every "
+                                            f"turn of the loop; a local looks {plural(sources, 'it', 'them')} "
+                                            "up once")
 
     def _allowed(
         self,

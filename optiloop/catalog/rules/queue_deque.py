@@ -22,6 +22,8 @@ from optiloop.catalog.rules._util import (
     method_call,
     name_uses,
     plain_args,
+    plural,
+    quoted,
     replace_nodes,
     sole_arg_of,
     sole_assignment,
@@ -56,11 +58,13 @@ class QueuePop0ToDeque(SafeRule):
         len_ok = "len" not in ctx.taken_names and "len" not in locals_
         plan: dict[int, Replacement] = {}
         queues: list[cst.List] = []
+        names: list[str] = []
         for name, name_use in uses.items():
             if name in locals_:
                 queue = self._plan(name_use, len_ok, plan)
                 if queue is not None:
                     queues.append(queue)
+                    names.append(name)
         ref = _deque_ref(ctx, func) if queues else None
         if ref is None:
             return None
@@ -73,7 +77,11 @@ class QueuePop0ToDeque(SafeRule):
 
         plan.update((id(queue), to_deque) for queue in queues)
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition, imports=(import_line,))
+        if definition is None:
+            return None
+        said = f"{quoted(f'{n}.pop(0)' for n in names)} on a list {plural(names, 'is', 'are')} O(n), moving every " \
+               "other item; a deque's popleft() is O(1)"
+        return Rewrite(definition=definition, imports=(import_line,), explanation=said)
 
     def _plan(self, uses: list[NameUse], len_ok: bool, plan: dict[int, Replacement]) -> cst.List | None:
         """Plan the ``popleft()`` calls of one queue; its list display, to wrap in a deque, or None."""

@@ -32,6 +32,8 @@ from optiloop.catalog.rules._util import (
     is_iterated,
     is_membership_rhs,
     own_nodes,
+    plural,
+    quoted,
     replace_nodes,
     sole_arg_of,
     sole_assignment,
@@ -109,13 +111,20 @@ class RangeLenToEnumerate(SafeRule):
             return None
         plan: dict[int, Replacement] = {}
         taken: list[str] = []
+        loops: list[str] = []
+        seqs: list[str] = []
         for loop in own_nodes(func):
             if isinstance(loop, cst.For) and loop.asynchronous is None:
                 found = _range_len(loop)
-                if found is not None:
-                    self._plan(func, loop, found, uses, counts, ctx, taken, plan)
+                if found is not None and self._plan(func, loop, found, uses, counts, ctx, taken, plan):
+                    loops.append(f"for {found[0]} in range(len({found[1]}))")
+                    seqs.append(found[1])
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        said = f"{quoted(loops)} {plural(loops, 'pays', 'pay')} a len, a range and an index per element; iterating " \
+               f"{quoted(seqs)} directly does not"
+        return Rewrite(definition=definition, explanation=said)
 
     def _plan(
         self,
@@ -127,25 +136,26 @@ class RangeLenToEnumerate(SafeRule):
         ctx: RuleContext,
         taken: list[str],
         plan: dict[int, Replacement],
-    ) -> None:
+    ) -> bool:
+        """Plan the rewrite of one ``for i in range(len(xs))`` loop; whether it was planned."""
         index, seq = found
         if index == seq or counts.get(index) != 1 or not is_sequence(func, seq, uses.get(seq, []), counts, ctx):
-            return
+            return False
         if not (_body_is_plain(loop) or _private(func, seq, uses.get(seq, []))):
-            return
+            return False
         in_loop = [u for u in uses.get(index, []) if _inside(u.node, loop.body)]
         outside = [u for u in uses.get(index, []) if not _inside(u.node, loop.body) and u.node is not loop.target]
         if not all(u.own_scope for u in uses.get(index, [])):
-            return
+            return False
         subs = {id(u.node): _indexes(u, seq) for u in in_loop}
         reads = [s for s in subs.values() if s is not None]
         if not reads:
-            return
+            return False
         for use in uses.get(seq, []):  # xs itself is only read in the loop by xs[i] or len(xs)
             if _inside(use.node, loop.body) and not any(use.node is s.value for s in reads):
                 call = use.up(2)
                 if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "len"):
-                    return
+                    return False
         stem = seq[:-1] if seq.endswith("s") and len(seq) > 1 else f"{seq}_item"
         element = fresh_local({**uses, **{t: [] for t in taken}}, ctx, stem)
         taken.append(element)
@@ -166,3 +176,4 @@ class RangeLenToEnumerate(SafeRule):
             return updated.with_changes(target=target, iter=new_iter)
 
         plan[id(loop)] = header
+        return True

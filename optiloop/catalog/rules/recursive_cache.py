@@ -203,7 +203,10 @@ class RecursiveCache(SafeRule):
         if len(module_bindings(ctx.module, func.name.value)) != 1 or not can_import(ctx, "functools"):
             return None
         decorator = cst.Decorator(decorator=cst.parse_expression(_DECORATOR))
-        return Rewrite(definition=func.with_changes(decorators=[decorator]), imports=("import functools",))
+        said = f"`{func.name.value}` calls itself on overlapping subproblems and computes each again; it is pure, " \
+               "so functools.lru_cache can remember each result"
+        return Rewrite(definition=func.with_changes(decorators=[decorator]), imports=("import functools",),
+                       explanation=said)
 
     def _names_ok(self, func: cst.FunctionDef, checker: _Checker, ctx: RuleContext) -> bool:
         """Only parameters, locals, the function itself and unshadowed pure builtins are read or called."""

@@ -38,7 +38,10 @@ from optiloop.catalog.rules._util import (
     is_str_literal,
     name_uses,
     own_nodes,
+    plural,
+    quoted,
     replace_nodes,
+    short,
 )
 
 _SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -138,6 +141,7 @@ class RegexHoist(SafeRule):
         stem = f"_{func.name.value.strip('_').upper() or 'PATTERN'}_RE"
         helpers: dict[tuple[object, int], tuple[str, str]] = {}
         plan: dict[int, Replacement] = {}
+        calls: list[str] = []
         for node in own_nodes(func):
             if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
                 continue
@@ -161,13 +165,17 @@ class RegexHoist(SafeRule):
             helper = helpers[key][0]
             keep = [i for i, a in enumerate(node.args) if a is not bound["pattern"] and a is not flags_arg]
             plan[id(node)] = self._replacement(helper, method, keep, node.args[-1].comma)
+            calls.append(short(f"re.{method}({code(pattern).strip()}, ...)", 50))
         if not plan or not self._re_imported_before(func, ctx):
             return None
         definition = replace_nodes(func, plan)
         if definition is None:
             return None
         made = list(helpers.values())
-        return Rewrite(definition=definition, helpers=tuple(h for _, h in made), names=tuple(n for n, _ in made))
+        said = f"{quoted(calls)} {plural(calls, 'looks its', 'look their')} pattern up in re's cache on each call; " \
+               f"{quoted(n for n, _ in made)} {plural([n for n, _ in made], 'compiles it', 'compile them')} once"
+        return Rewrite(definition=definition, helpers=tuple(h for _, h in made), names=tuple(n for n, _ in made),
+                       explanation=said)
 
     def _re_imported_before(self, func: cst.FunctionDef, ctx: RuleContext) -> bool:
         """``re`` is the module ``import re`` binds, before the target, and not a local of ``func``."""

@@ -24,7 +24,7 @@ import libcst as cst
 from optiloop.catalog.base import Rewrite, RuleContext
 from optiloop.catalog.rules._bindings import function_local_names
 from optiloop.catalog.rules._loops import ancestry, is_store
-from optiloop.catalog.rules._util import Replacement, SafeRule, code, own_nodes, replace_nodes
+from optiloop.catalog.rules._util import Replacement, SafeRule, code, own_nodes, plural, quoted, replace_nodes, short
 
 _HELPER = '''def {name}(items, key=None):
     """``sorted(items, key=key{reverse})[0]`` in one pass: the same element, the same IndexError."""
@@ -77,6 +77,7 @@ class SortedFirstToMin(SafeRule):
         plan: dict[int, Replacement] = {}
         helpers: dict[str, str] = {}  # "min"/"max" -> helper name
         sources: list[str] = []
+        picks: list[tuple[str, str]] = []  # (the code, min or max)
         parents = ancestry(func)
         for node in own_nodes(func):
             found = _sorted_call(node) if isinstance(node, cst.Subscript) else None
@@ -97,10 +98,14 @@ class SortedFirstToMin(SafeRule):
                     )
                 callee = helpers[builtin]
             plan[id(node)] = _replacement(callee, key is not None)
+            picks.append((short(code(node)), builtin))
         definition = replace_nodes(func, plan)
         if definition is None:
             return None
-        return Rewrite(definition=definition, helpers=tuple(sources), names=tuple(helpers.values()))
+        shown = [s for s, _ in picks]
+        said = f"{quoted(shown)} {plural(shown, 'sorts', 'sort')} everything to pick one element; " \
+               f"{' and '.join(sorted({f'{b}()' for _, b in picks}))} {plural(shown, 'finds', 'find')} it in one pass"
+        return Rewrite(definition=definition, helpers=tuple(sources), names=tuple(helpers.values()), explanation=said)
 
 
 def _replacement(callee: str, keyed: bool) -> Replacement:

@@ -35,6 +35,7 @@ from optiloop.catalog.rules._util import (
     SafeRule,
     all_nodes,
     fresh_local,
+    quoted,
     replace_nodes,
     sole_assignment,
 )
@@ -89,6 +90,7 @@ class StringConcatToJoin(SafeRule):
         uses, counts, shadowed = names
         plan: dict[int, Replacement] = {}
         used_loops: set[int] = set()
+        joined: dict[str, str] = {}  # the string -> the list of its pieces
         taken: dict[str, list[NameUse]] = dict(uses)
         for name, name_uses_ in uses.items():
             if name in counts and "str" not in shadowed:
@@ -101,8 +103,13 @@ class StringConcatToJoin(SafeRule):
                     for aug in augs:
                         plan[id(aug)] = _append(parts)
                     plan[id(loop)] = _wrap(name, parts)
+                    joined[name] = parts
         definition = replace_nodes(func, plan)
-        return None if definition is None else Rewrite(definition=definition)
+        if definition is None:
+            return None
+        said = f"{quoted(f'{n} += ...' for n in joined)} in a loop may copy the string every time; collecting the " \
+               f"pieces in {quoted(joined.values())} and joining once is linear"
+        return Rewrite(definition=definition, explanation=said)
 
     def _plan(
         self, func: cst.FunctionDef, name: str, uses: list[NameUse], count: int, shadowed: frozenset[str]
