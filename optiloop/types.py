@@ -164,8 +164,11 @@ Outcome = Literal["FASTER", "NOT FASTER", "UNKNOWN"]  # a verdict's three outcom
 # --min-speedup); low-end (faster, the low end below --min-speedup); noise-floor (the point within the run's
 # noise); rank-test (the rank test disagrees); not-confirmed (fresh samples did not confirm a first pass);
 # failed (the workload failed on the candidate, or the whole run could not be measured)
+# In the cycles measure (and for memory in both): wall-time (the wall-time guard found it slower); amdahl (a
+# gain far above what the profile allows, which wall time did not point towards); memory (its peak memory grew
+# more than --max-memory-growth).
 Cause = Literal["faster", "slower", "below-min-speedup", "not-significant", "noise", "low-end", "noise-floor",
-                "rank-test", "not-confirmed", "failed"]
+                "rank-test", "not-confirmed", "failed", "wall-time", "amdahl", "memory"]
 
 
 @dataclass(frozen=True)

@@ -69,19 +69,24 @@ class Regression:
         v = self.verdict
         rounds = f", {v.rounds} interleaved rounds" if v.rounds else ""
         where = f"head `{self.head[:10]}` against merge base `{self.base[:10]}`"
+        what = "simulated cycles" if v.measure == "cycles" else "time"
         stats = f"{v.level_pct} CI {v.interval}{rounds}"
+        if v.measure == "cycles" and v.tolerance is not None:
+            wall = f"; wall time {fmt_ratio(v.guard.speedup)}x, 95% CI {v.guard.interval}" if v.guard else ""
+            stats = f"counted exactly up to ±{v.tolerance:.2%}{wall}{rounds}"
         if v.ci_low > 1:
-            said = f"**slower: the head takes {fmt_ratio(v.speedup)}x the base's time** ({stats})"
+            said = f"**slower: the head takes {fmt_ratio(v.speedup)}x the base's {what}** ({stats})"
         elif v.ci_high < 1 and v.speedup > 0:
             said = f"faster: {fmt_ratio(1 / v.speedup)}x ({stats})"
         else:  # the interval includes 1.0: its figure goes with the statistics, never in the lead
-            said = f"no significant difference (the head takes {fmt_ratio(v.speedup)}x the base's time, {stats})"
+            said = f"no significant difference (the head takes {fmt_ratio(v.speedup)}x the base's {what}, {stats})"
         return f"Regression check, {where}: {said}."
 
     def failure(self) -> str:
         v = self.verdict
         assert v is not None and self.allowed is not None
-        return (f"the head is {fmt_ratio(v.speedup)}x slower than the merge base ({v.level_pct} CI {v.interval}), "
+        how = "in simulated cycles, " if v.measure == "cycles" else f"{v.level_pct} CI {v.interval}, "
+        return (f"the head is {fmt_ratio(v.speedup)}x slower than the merge base ({how.rstrip(', ')}), "
                 f"more than --fail-on-regression {self.allowed:g} allows")
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from optiloop.cli.common import err, errors_to_exit, say
-from optiloop.cli.options import PassEnv, settings_flags
+from optiloop.cli.options import MeasureKind, PassEnv, settings_flags
 from optiloop.config import load_settings
 from optiloop.errors import BadInput
 from optiloop.measure.instructions import fmt_count
@@ -43,6 +43,11 @@ def bench_text(r: BenchResult) -> str:
             f"max {fmt_seconds(max(m.samples))})")
     if r.instructions is not None:
         text += f"; {fmt_count(r.instructions)} instructions per run"
+    if r.cost is not None:
+        text += (f"\nsimulated: {fmt_count(r.cost.cycles)} cycles, {fmt_count(r.cost.instructions)} instructions per "
+                 f"run ({r.why}, {r.cost.processes} process(es); load-independent)")
+    elif r.why and r.why != "--measure time was asked for":
+        text += f"\nnot counted in cycles: {r.why}"
     return text
 
 
@@ -50,7 +55,9 @@ def bench_json(r: BenchResult) -> dict[str, object]:
     m = r.measurement
     return {"command": r.command, "path": r.path, "runs": len(m.samples), "mean": m.mean, "stdev": m.stdev,
             "median": r.median, "min": min(m.samples), "max": max(m.samples), "samples": list(m.samples),
-            "instructions": r.instructions}
+            "instructions": r.instructions, "measure": "cycles" if r.cost is not None else "time",
+            "measure_why": r.why, "cycles": r.cost.cycles if r.cost else None,
+            "simulated_instructions": r.cost.instructions if r.cost else None}
 
 
 def bench_command(
@@ -60,16 +67,19 @@ def bench_command(
     timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     pass_env: PassEnv = None,
+    measure: MeasureKind = None,
 ) -> None:
     """Time the workload: mean ± stdev over fresh processes, after a warm-up run."""
     with errors_to_exit():
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass the project's directory")
-        settings = load_settings(path, settings_flags(workload=workload, timeout=timeout, pass_env=pass_env))
+        settings = load_settings(path, settings_flags(workload=workload, timeout=timeout, pass_env=pass_env,
+                                                         measure=measure))
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
         env = child_env(pass_env=settings.pass_env)
         with progress_bar("timing the workload") as update:
-            result = bench(path.resolve(), settings.workload, runs, settings.timeout, env, update)
+            result = bench(path.resolve(), settings.workload, runs, settings.timeout, env, update,
+                           settings.measure, settings.measure_budget)
         say(json.dumps(bench_json(result), indent=2) if as_json else bench_text(result))

@@ -10,7 +10,7 @@ import typer
 
 from optiloop.cli.bench import fmt_seconds, progress_bar
 from optiloop.cli.common import errors_to_exit, say
-from optiloop.cli.options import PassEnv, Python, Setup
+from optiloop.cli.options import MeasureKind, PassEnv, Python, Setup
 from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput
 from optiloop.journal import to_jsonable
@@ -23,7 +23,7 @@ def compare_settings(settings: Settings, min_speedup: float) -> CompareSettings:
     """How ``optiloop compare`` and the PR bot's regression check measure, from the run's settings."""
     python = resolve_python(settings.python, Path.cwd()) if settings.python else None
     return CompareSettings(settings.rounds, min_speedup, settings.timeout, settings.measure_budget,
-                           settings.setup, python)
+                           settings.setup, python, settings.measure)
 
 
 def compare_text(c: Compared) -> list[str]:
@@ -37,6 +37,8 @@ def compare_text(c: Compared) -> list[str]:
     lines.append(f"  statistics: {v.reason}")
     if v.advice:
         lines.append(f"  hint: {v.advice}")
+    if c.why:
+        lines.append(f"  measured in {'simulated cycles' if v.measure == 'cycles' else 'wall time'}: {c.why}")
     return lines
 
 
@@ -45,7 +47,11 @@ def compare_json(c: Compared) -> dict[str, object]:
     return {"ref_a": c.ref_a, "ref_b": c.ref_b, "sha_a": c.sha_a, "sha_b": c.sha_b, "speedup": v.speedup,
             "ci_low": v.ci_low, "ci_high": v.ci_high, "significant": v.significant, "faster": v.accepted,
             "headline": v.plain, "reason": v.reason, "rounds": v.rounds, "seconds": v.seconds, "stopped": v.stopped,
-            "a": to_jsonable(v.baseline), "b": to_jsonable(v.candidate), "instructions": v.instructions}
+            "a": to_jsonable(v.baseline), "b": to_jsonable(v.candidate), "instructions": v.instructions,
+            "measure": v.measure, "measure_why": c.why, "cycles": v.cycles, "tolerance": v.tolerance,
+            "peak_memory": v.peak_memory,
+            "wall": None if v.guard is None else {"speedup": v.guard.speedup, "ci_low": v.guard.ci_low,
+                                                  "ci_high": v.guard.ci_high, "rounds": v.guard.rounds}}
 
 
 def compare_command(
@@ -61,6 +67,7 @@ def compare_command(
     python: Python = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     pass_env: PassEnv = None,
+    measure: MeasureKind = None,
 ) -> None:
     """Measure the workload at two git refs, interleaved, and print the speedup with its interval."""
     with errors_to_exit():
@@ -68,7 +75,7 @@ def compare_command(
             raise BadInput(f"{path} is not a directory", "pass --path of a directory inside the repository")
         settings = load_settings(path, {"workload": workload, "rounds": rounds, "timeout": timeout,
                                         "measure_budget": measure_budget, "setup": setup, "python": python,
-                                        "pass_env": tuple(pass_env) if pass_env else None})
+                                        "pass_env": tuple(pass_env) if pass_env else None, "measure": measure})
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")

@@ -23,11 +23,12 @@ from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import Journal
+from optiloop.measure import plain
 from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, Cost, CountError, available, count
 from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees
 from optiloop.measure.stats import Noise, far_above
-from optiloop.types import Measure, Measurement, Outcome, Verdict, Workload, fmt_ratio
+from optiloop.types import Cause, Measure, Measurement, Outcome, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side
 
 MAX_TOLERANCE = 0.01  # A/A counts further apart than 1%: the workload is not deterministic enough to count
@@ -85,18 +86,20 @@ def decide_cycles(base: Cost, cand: Cost, min_speedup: float, tolerance: float) 
     evidence = (f"{fmt_ratio(speedup)}x fewer cycles (simulated: {fmt_count(base.cycles)} -> {fmt_count(cand.cycles)}, "
                 f"instructions {fmt_count(base.instructions)} -> {fmt_count(cand.instructions)}; "
                 f"A/A tolerance ±{tolerance:.2%})")
-    outcome: Outcome
+    cause: Cause
     if low >= min_speedup:
-        outcome, reason = "FASTER", f"cheaper: {evidence}"
+        cause, reason = "faster", f"cheaper: {evidence}"
     elif high < 1.0:
-        outcome, reason = "NOT FASTER", f"costlier: {evidence}"
+        cause, reason = "slower", f"costlier: {evidence}"
     elif low > 1.0:
-        outcome, reason = "NOT FASTER", f"cheaper but below --min-speedup {min_speedup:.2f}: {evidence}"
+        cause, reason = "below-min-speedup", f"cheaper but below --min-speedup {min_speedup:.2f}: {evidence}"
     else:
-        outcome, reason = "NOT FASTER", f"no difference beyond the A/A tolerance: {evidence}"
+        cause, reason = "not-significant", f"no difference beyond the A/A tolerance: {evidence}"
+    outcome: Outcome = "FASTER" if cause == "faster" else "NOT FASTER"
     return Verdict(speedup, low, high, low > 1.0 or high < 1.0, outcome == "FASTER", reason, level=1.0,
                    outcome=outcome, measure="cycles", cycles=(base.cycles, cand.cycles),
-                   instructions=(base.instructions, cand.instructions), tolerance=tolerance, stopped="full")
+                   instructions=(base.instructions, cand.instructions), tolerance=tolerance, stopped="full",
+                   cause=cause, headline=plain.cycles(cause, speedup, low, min_speedup, tolerance))
 
 
 class CyclesMeasurer:
@@ -151,7 +154,8 @@ class CyclesMeasurer:
             cand = self._count("candidate", label)
         except CountError as exc:
             return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}",
-                           measure="cycles", seconds=time.monotonic() - start, predicted=predicted)
+                           measure="cycles", seconds=time.monotonic() - start, predicted=predicted, cause="failed",
+                           headline=plain.WORKLOAD_FAILED)
         verdict = replace(decide_cycles(base, cand, self.min_speedup, self.tolerance), predicted=predicted)
         if verdict.accepted:
             verdict = self._guarded(label, verdict, predicted)
@@ -169,17 +173,21 @@ class CyclesMeasurer:
         both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
                        peak_memory=guard.peak_memory)
         if not guard.accepted:
-            why = f"but slower in wall time: {wall}" if guard.baseline else "the workload failed on the candidate"
-            return replace(both, accepted=False, outcome="NOT FASTER",
-                           reason=f"{verdict.reason}; {why} (work the count does not see: sleeping, I/O or "
-                                  f"another process)")
-        both = replace(both, reason=f"{verdict.reason}; wall time {wall}")
+            if guard.baseline is None:
+                return replace(both, accepted=False, outcome="NOT FASTER", cause="failed", headline=guard.plain,
+                               reason=f"{verdict.reason}; the workload failed on the candidate")
+            return replace(both, accepted=False, outcome="NOT FASTER", cause="wall-time",
+                           headline=plain.guarded(verdict, guard),
+                           reason=f"{verdict.reason}; but slower in wall time: {wall} (work the count does not see: "
+                                  f"sleeping, I/O or another process)")
+        both = replace(both, reason=f"{verdict.reason}; wall time {wall}", headline=plain.guarded(verdict, guard))
         if far:
             assert predicted is not None
             amdahl = (f"{fmt_ratio(verdict.speedup)}x fewer cycles is far above the {predicted:.2f}x the profile "
                       f"allows (Amdahl), so the wall-time guard took up to {guard.rounds} rounds")
             if guard.speedup < 1.0:
-                return replace(both, accepted=False, outcome="NOT FASTER",
+                return replace(both, accepted=False, outcome="NOT FASTER", cause="amdahl",
+                               headline=plain.amdahl_rejected(verdict.speedup, predicted, guard),
                                reason=f"{amdahl}, and wall time points the other way; {both.reason}")
             both = replace(both, reason=f"{both.reason}; {amdahl}, and wall time points the same way")
         return self.timed.memory_check(both)
@@ -205,35 +213,84 @@ def require_valgrind() -> str:
     return version
 
 
-def choose(asked: str, ws: HeadTrees, workload: Workload, plain_seconds: float, budget: float | None,
-           out_dir: Path) -> Choice:
-    """``--measure time|cycles|auto``: ``auto`` takes cycles where valgrind is installed, one simulated run fits
-    the measuring budget and two counts of the same code agree within ``MAX_TOLERANCE``, and time otherwise.
-    With ``cycles`` asked for, what rules it out is ``BadInput``."""
+def plan_count(asked: str, plain_seconds: float, budget: float | None) -> tuple[float | None, str]:
+    """Whether to count in cycles, for ``--measure`` ``asked`` and a plain run of ``plain_seconds``:
+    ``(timeout of one simulated run, valgrind's version)`` when yes, ``(None, why not)`` when no. ``auto``
+    counts where valgrind is installed and a simulated run fits the budget; with ``cycles`` asked for, a
+    missing valgrind is ``BadInput`` and the budget only bounds the run."""
     if asked == "time":
-        return Choice("time", "--measure time was asked for")
+        return None, "--measure time was asked for"
     strict = asked == "cycles"
-    fix = "pass --measure time"
     version = require_valgrind() if strict else available()
     if version is None:
-        return Choice("time", f"valgrind is not installed (install the `{PACKAGE}` package to count cycles)")
+        return None, f"valgrind is not installed (install the `{PACKAGE}` package to count cycles)"
     limit = budget or DEFAULT_BUDGET
     estimate = plain_seconds * SLOWDOWN
     if not strict and estimate > limit:
-        return Choice("time", f"one simulated run would take about {estimate:.0f} s, more than the {limit:g} s "
-                              f"measuring budget (--measure-budget)")
+        return None, (f"one simulated run would take about {estimate:.0f} s, more than the {limit:g} s measuring "
+                      f"budget (--measure-budget)")
+    return (max(limit, 4 * estimate + 60) if strict else limit), version
+
+
+def refused(asked: str, why: str, fix: str = "pass --measure time") -> str:
+    """Why cycles cannot be used: ``BadInput`` when they were asked for, else the reason to fall back to time."""
+    if asked == "cycles":
+        raise BadInput(f"the workload cannot be measured in cycles: {why}", fix)
+    return why
+
+
+def not_deterministic(calibration: Calibration) -> str | None:
+    """Why two counts of the same code are too far apart to decide on, or None."""
+    if calibration.difference <= MAX_TOLERANCE:
+        return None
+    return (f"two simulated runs of the same code differ by {calibration.difference:.2%}, more than "
+            f"{MAX_TOLERANCE:.0%}: the workload is not deterministic (it may read the clock, the network or "
+            f"unseeded random state)")
+
+
+def choose(asked: str, ws: HeadTrees, workload: Workload, plain_seconds: float, budget: float | None,
+           out_dir: Path) -> Choice:
+    """``--measure time|cycles|auto`` for a run (``plan_count``), settled by the A/A count of cycles: two counts
+    of the same code must agree within ``MAX_TOLERANCE``. With ``cycles`` asked for, what rules it out is
+    ``BadInput``."""
+    timeout, found = plan_count(asked, plain_seconds, budget)
+    if timeout is None:
+        return Choice("time", found)
     try:
-        calibration = calibrate(ws, workload, out_dir, limit if not strict else max(limit, 4 * estimate + 60))
+        calibration = calibrate(ws, workload, out_dir, timeout)
     except CountError as exc:
-        if strict:
-            raise BadInput(f"the workload cannot be measured in cycles: {exc}", fix) from None
-        return Choice("time", f"the workload cannot be counted under valgrind: {exc}")
-    if calibration.difference > MAX_TOLERANCE:
-        why = (f"two simulated runs of the same code differ by {calibration.difference:.2%}, more than "
-               f"{MAX_TOLERANCE:.0%}: the workload is not deterministic (it may read the clock, the network or "
-               f"unseeded random state)")
-        if strict:
-            raise BadInput(f"--measure cycles: {why}", f"make the workload deterministic, or {fix}")
-        return Choice("time", why)
-    return Choice("cycles", f"{version} is installed, one simulated run takes {calibration.seconds:.0f} s and two "
+        return Choice("time", refused(asked, f"{exc}"))
+    if (why := not_deterministic(calibration)) is not None:
+        return Choice("time", refused(asked, why, "make the workload deterministic, or pass --measure time"))
+    return Choice("cycles", f"{found} is installed, one simulated run takes {calibration.seconds:.0f} s and two "
                             f"counts of the same code agree within {calibration.difference:.3%}", calibration)
+
+
+def compare_counts(ws: Trees, workload: Workload, out_dir: Path, min_speedup: float, timed: InterleavedMeasurer,
+                   asked: str, plain_seconds: float, budget: float | None) -> tuple[Verdict | None, str]:
+    """Two trees of different code (``optiloop compare``, the PR bot's regression check) in cycles: the
+    baseline counted twice (their difference is the tolerance), the candidate once, then the wall-time guard.
+    ``(None, why)`` when cycles are not used (``plan_count``, ``refused``)."""
+    timeout, found = plan_count(asked, plain_seconds, budget)
+    if timeout is None:
+        return None, found
+    try:
+        a = count_side(ws, "baseline", workload, out_dir / "a", timeout)
+        b = count_side(ws, "candidate", workload, out_dir / "b", timeout)
+        again = count_side(ws, "baseline", workload, out_dir / "a2", timeout)
+    except CountError as exc:
+        return None, refused(asked, f"{exc}")
+    calibration = Calibration("", a, again, 0.0)
+    if (why := not_deterministic(calibration)) is not None:
+        return None, refused(asked, why, "make the workload deterministic, or pass --measure time")
+    verdict = decide_cycles(a, b, min_speedup, calibration.tolerance)
+    guard = timed.guard("compare-guard", GUARD_ROUNDS)
+    wall = f"wall time {fmt_ratio(guard.speedup)}x (95% CI {guard.interval}, {guard.rounds} interleaved rounds)"
+    both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
+                   peak_memory=guard.peak_memory, reason=f"{verdict.reason}; {wall}")
+    if not verdict.accepted:
+        return both, found
+    if not guard.accepted:
+        return replace(both, accepted=False, outcome="NOT FASTER", cause="wall-time",
+                       headline=plain.guarded(verdict, guard)), found
+    return replace(both, headline=plain.guarded(verdict, guard)), found

@@ -238,7 +238,8 @@ class InterleavedMeasurer:
             return verdict
         assert verdict.peak_memory is not None
         base, cand = verdict.peak_memory
-        return replace(verdict, accepted=False, outcome="NOT FASTER",
+        return replace(verdict, accepted=False, outcome="NOT FASTER", cause="memory", advice="",
+                       headline=plain.memory(growth, fmt_bytes(base), fmt_bytes(cand), self.max_memory_growth),
                        reason=f"uses too much memory: the workload's peak grew {growth:.2f}x ({fmt_bytes(base)} -> "
                               f"{fmt_bytes(cand)}), more than --max-memory-growth {self.max_memory_growth:g}; "
                               f"{verdict.reason}")
@@ -346,7 +347,9 @@ class InterleavedMeasurer:
         verdict = Verdict(point, low, high, low > 1.0 or slower, not slower, reason,
                           Measurement.of(samples["baseline"]), Measurement.of(samples["candidate"]), rounds=n,
                           seconds=time.monotonic() - start, stopped="full" if n >= most else "early",
-                          outcome="NOT FASTER" if slower else "FASTER", peak_memory=self._peak_pair())
+                          outcome="NOT FASTER" if slower else "FASTER", peak_memory=self._peak_pair(),
+                          cause="slower" if slower else "")
+        verdict = replace(verdict, headline=plain.sentence("Wall-time guard", plain.wall(verdict)))
         self.journal.event("measurement", label=label, looks=list(range(first, most + 1)), levels=[0.95],
                            screen=first, rounds=n, seconds=verdict.seconds, stopped=verdict.stopped,
                            speedup=point, ci_low=low, ci_high=high, accepted=verdict.accepted, noise_floor=None,

@@ -137,3 +137,47 @@ def total(point: float, low: float, high: float, rounds: int) -> tuple[Cause, st
         return "noise", said, ("this check takes only --rounds rounds, fewer than the verdicts of the single "
                                f"changes; {NOISE_ADVICE}")
     return "noise", said, ""
+
+
+# -- the cycles measure ------------------------------------------------------------------------------------
+
+
+def wall(guard: Verdict) -> str:
+    """The wall-time guard's figure in words, never leading with one whose interval includes 1.0."""
+    stats = f"95% CI {guard.interval}, {guard.rounds} rounds"
+    if guard.ci_low > 1.0:
+        return f"wall time {x(guard.speedup)} ({stats})"
+    if guard.ci_high < 1.0:
+        return f"slower in wall time: {x(guard.speedup)} ({stats})"
+    return f"wall time not significantly different ({x(guard.speedup)}, {stats})"
+
+
+def cycles(cause: Cause, speedup: float, low: float, min_speedup: float, tolerance: float) -> str:
+    """The headline of a verdict on simulated cycles, before any wall-time guard."""
+    if cause == "faster":
+        return sentence("Faster", f"{x(speedup)} fewer cycles (simulated; at least {x(low)} after the A/A "
+                                  f"tolerance of ±{tolerance:.2%}; --min-speedup {min_speedup:.2f})")
+    if cause == "slower":
+        return sentence("Slower", f"{x(1 / speedup) if speedup else 'infinitely'} more cycles (simulated)")
+    if cause == "below-min-speedup":
+        return sentence("Too small a gain", f"{x(speedup)} fewer cycles (simulated), below --min-speedup "
+                                            f"{min_speedup:.2f}")
+    return sentence("Not faster", f"the same simulated cost within the A/A tolerance of ±{tolerance:.2%}")
+
+
+def guarded(verdict: Verdict, guard: Verdict) -> str:
+    """The headline of a cycles verdict once its wall-time guard has run: both figures."""
+    if not guard.accepted:
+        return sentence("Rejected", f"{x(verdict.speedup)} fewer cycles, but {wall(guard)}: work the count does "
+                                    f"not see (sleeping, I/O or another process)")
+    return sentence("Faster", f"{x(verdict.speedup)} fewer cycles (simulated); {wall(guard)}")
+
+
+def amdahl_rejected(speedup: float, predicted: float, guard: Verdict) -> str:
+    return sentence("Rejected", f"{x(speedup)} fewer cycles is far above the {x(predicted)} the profile allows, and "
+                                f"wall time points the other way ({x(guard.speedup)} over {guard.rounds} rounds)")
+
+
+def memory(growth: float, base: str, cand: str, limit: float) -> str:
+    return sentence("Rejected", f"the workload's peak memory grew {x(growth)} ({base} -> {cand}), more than "
+                                f"--max-memory-growth {limit:g}")

@@ -15,7 +15,9 @@ from optiloop import proc, vcs
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.layout import python_env
-from optiloop.measure import instructions
+from optiloop.measure import cachegrind, instructions
+from optiloop.measure.cachegrind import Cost, CountError
+from optiloop.measure.cycles import compare_counts, plan_count, refused
 from optiloop.measure.interleaved import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TimedOut, TooFast, check_timeable, pyperf_command
 from optiloop.proc import project_env
@@ -33,6 +35,8 @@ class BenchResult:
     measurement: Measurement
     median: float
     instructions: int | None
+    cost: Cost | None = None  # one simulated run (``--measure cycles``, or auto where it fits)
+    why: str = ""  # why it was (not) counted in cycles
 
 
 def _first_run(cmd: str, where: Path, env: Mapping[str, str], out: Path, timeout: float, what: str) -> float:
@@ -53,7 +57,7 @@ def _first_run(cmd: str, where: Path, env: Mapping[str, str], out: Path, timeout
 
 
 def bench(project: Path, cmd: str, runs: int, timeout: float, env: Mapping[str, str],
-          on_run: Progress | None = None) -> BenchResult:
+          on_run: Progress | None = None, measure: str = "time", budget: float | None = None) -> BenchResult:
     """``runs`` timed runs of ``cmd`` in ``project``, each in a fresh pyperf process (after a warm-up)."""
     if not project.is_dir():
         raise BadInput(f"{project} is not a directory", "pass the project's directory")
@@ -70,7 +74,20 @@ def bench(project: Path, cmd: str, runs: int, timeout: float, env: Mapping[str, 
             if on_run is not None:
                 on_run(i + 1, runs)
         count = instructions.count(cmd, project, env, scratch / "perf.csv", timeout)
-    return BenchResult(cmd, str(project), Measurement.of(values), median(values), count)
+        cost, why = _bench_cost(cmd, project, env, scratch / "cost", median(values), measure, budget)
+    return BenchResult(cmd, str(project), Measurement.of(values), median(values), count, cost, why)
+
+
+def _bench_cost(cmd: str, project: Path, env: Mapping[str, str], out_dir: Path, seconds: float, measure: str,
+                budget: float | None) -> tuple[Cost | None, str]:
+    """One simulated run for ``bench``: with cycles asked for (valgrind required), or auto where it fits."""
+    timeout, found = plan_count(measure, seconds, budget)
+    if timeout is None:
+        return None, found
+    try:
+        return cachegrind.count(cmd, project, env, out_dir, timeout), found
+    except CountError as exc:
+        return None, refused(measure, f"{exc}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class Compared:
     sha_a: str
     sha_b: str
     verdict: Verdict
+    why: str = ""  # why this measure: what auto found, or what was asked for
 
 
 class RefTrees:
@@ -113,6 +131,7 @@ class CompareSettings:
     budget: float | None
     setup: str | None = None  # run once in each ref's tree before measuring (a build step)
     python: Path | None = None  # the project's interpreter, as ``python`` in both trees (``layout.python_env``)
+    measure: str = "time"  # time, cycles or auto (``measure.cycles.compare_counts``)
 
 
 def _set_up(trees: RefTrees, cmd: str, refs: Mapping[Side, str], timeout: float) -> None:
@@ -149,13 +168,15 @@ def compare(path: Path, ref_a: str, ref_b: str, cmd: str, settings: CompareSetti
         if settings.setup:
             _set_up(trees, settings.setup, refs, settings.timeout)
         with tempfile.TemporaryDirectory(prefix="optiloop-compare-") as tmp:
-            for side, ref in refs.items():
-                _first_run(cmd, trees.project_dir(side), trees.env_for(side), Path(tmp) / f"check-{side}.json",
-                           settings.timeout, f" at {ref}")
+            seconds = min(_first_run(cmd, trees.project_dir(side), trees.env_for(side),
+                                     Path(tmp) / f"check-{side}.json", settings.timeout, f" at {ref}")
+                          for side, ref in refs.items())
             measurer = InterleavedMeasurer(trees, Workload(cmd), Journal(Path(tmp)), settings.rounds,
                                            settings.min_speedup, settings.timeout, settings.budget,
                                            on_round=on_round)
-            verdict = measurer.measure("compare")
+            counted, why = compare_counts(trees, Workload(cmd), Path(tmp) / "cost", settings.min_speedup, measurer,
+                                          settings.measure, seconds, settings.budget)
+            verdict = counted or measurer.measure("compare")
     except MeasureError as exc:  # pragma: no cover - the measurer turns these into RunFailure
         raise RunFailure(str(exc)) from None
     finally:
@@ -169,4 +190,4 @@ def compare(path: Path, ref_a: str, ref_b: str, cmd: str, settings: CompareSetti
             base.parent.rmdir()
     if verdict.baseline is None:  # the workload failed on B while measuring
         raise RunFailure(verdict.reason.replace("on the candidate", f"at {ref_b}"))
-    return Compared(ref_a, ref_b, sha_a, sha_b, verdict)
+    return Compared(ref_a, ref_b, sha_a, sha_b, verdict, why)

@@ -12,7 +12,7 @@ from html import escape
 from optiloop.report.chart import speedup_chart
 from optiloop.report.commit import checks_passed
 from optiloop.report.flame import flame_of
-from optiloop.report.markdown import predicted_text, significant, total_figure
+from optiloop.report.markdown import interval_text, memory_text, predicted_text, significant, total_figure
 from optiloop.report.record import (
     RunRecord,
     branch_text,
@@ -134,7 +134,8 @@ def _accepted_table(r: RunRecord) -> str:
         replayed = calls_replayed(a)
         rows.append(
             f"<tr><td class=num>{a.number}</td><td><code>{e(target_name(a, r.subdir))}</code></td>"
-            f"<td class=num><b>{fmt_ratio(v.speedup)}x</b></td><td class=num>{e(v.interval)} ({e(v.level_pct)})</td>"
+            f"<td class=num><b>{fmt_ratio(v.speedup)}x{' fewer cycles' if v.measure == 'cycles' else ''}</b></td>"
+            f"<td class=num>{e(interval_text(v))}{e(memory_text(v))}</td>"
             f"<td class=num>{e(predicted_text(v))}</td><td>{e(checks_passed(a.checks))}</td>"
             f"<td class=num>{'-' if replayed is None else replayed}</td><td>{e(a.candidate.origin)}</td>"
             f"<td class=num>{e(fmt_cost(a.candidate.usage.cost_usd))}</td>"

@@ -31,6 +31,9 @@ def _verdict(v: Verdict | None) -> dict[str, Any] | None:
         "baseline": _measurement(v.baseline), "candidate": _measurement(v.candidate),
         "instructions": list(v.instructions) if v.instructions is not None else None,
         "outcome": v.outcome, "predicted": v.predicted, "predicted_bound": v.predicted_bound,
+        "measure": v.measure, "cycles": list(v.cycles) if v.cycles is not None else None,
+        "tolerance": v.tolerance, "peak_memory": list(v.peak_memory) if v.peak_memory is not None else None,
+        "wall": _verdict(v.guard),
     }  # fmt: skip
 
 

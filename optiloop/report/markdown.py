@@ -49,6 +49,22 @@ def speedup_text(v: Verdict) -> str:
     return f"{fmt_ratio(v.speedup)}x"
 
 
+def memory_text(v: Verdict) -> str:
+    """``; peak memory 80.1 -> 81.0 MiB`` where both peaks were recorded, else ""."""
+    if v.peak_memory is None:
+        return ""
+    return f"; peak memory {v.peak_memory[0] / 2**20:.1f} -> {v.peak_memory[1] / 2**20:.1f} MiB"
+
+
+def interval_text(v: Verdict) -> str:
+    """The interval (level) of a time verdict; a cycles verdict's exact band and its wall-time guard."""
+    if v.measure != "cycles":
+        return f"{v.interval} ({v.level_pct})"
+    wall = f"; wall time {fmt_ratio(v.guard.speedup)}x ({v.guard.interval}, 95%)" if v.guard is not None else ""
+    tolerance = f"±{v.tolerance:.2%}" if v.tolerance is not None else "exact"
+    return f"simulated, {tolerance}{wall}"
+
+
 def predicted_text(v: Verdict) -> str:
     """The workload speedup the profile allows for this change (Amdahl: the target's share of the time
     and its speedup on the replayed calls), shown beside the measured one; ``≤ 4.20x`` when it is only the
@@ -92,8 +108,8 @@ def _row(a: Attempt, r: RunRecord) -> str:
     return "| " + " | ".join([
         str(a.number),
         code(target_name(a, r.subdir)),
-        f"**{speedup_text(v)}**",
-        f"{v.interval} ({v.level_pct})",
+        f"**{speedup_text(v)}**" + (" fewer cycles" if v.measure == "cycles" else ""),
+        interval_text(v) + memory_text(v),
         predicted_text(v),
         cell(checks) or "none",
         "-" if replayed is None else str(replayed),

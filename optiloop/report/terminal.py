@@ -93,8 +93,11 @@ def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: V
         t = a.candidate.target
         checks = checks_passed(a.checks)
         allows = f"; the profile allows {predicted_text(v)}" if v.predicted is not None else ""
-        lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {figures(v)} "
-                     f"({allows.removeprefix('; ')}{'; ' if allows else ''}checks passed: {checks})")
+        if v.measure == "cycles":  # both figures lead; the profile's allowance and the checks follow
+            lead, inner = figures(v), f"{allows.removeprefix('; ')}; " if allows else ""
+        else:
+            lead, inner = f"{v.speedup:.2f}x", f"{v.level_pct} CI {v.interval}{allows}; "
+        lines.append(f"  {a.commit[:10]}  {dotted_name(t.path, t.qualname)}  {lead} ({inner}checks passed: {checks})")
         lines.extend(f"      {line}" for line in a.candidate.rationale.splitlines())
     if total is not None:
         lines.extend(total_lines(total, base_sha))

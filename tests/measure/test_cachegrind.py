@@ -3,6 +3,7 @@ counted, and ``--measure cycles`` end to end (a commit with both figures; bad in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -15,7 +16,7 @@ from optiloop.measure.cycles import choose
 from optiloop.proc import child_env
 from optiloop.types import Workload
 from tests.cli.test_run import project, run_args
-from tests.conftest import git, optiloop, snapshot
+from tests.conftest import git, make_repo, optiloop, snapshot
 
 pytestmark = pytest.mark.skipif(cachegrind.available() is None, reason="valgrind is not installed")
 
@@ -128,3 +129,20 @@ def test_a_workload_valgrind_cannot_run_is_exit_2_with_cycles(tmp_path: Path, py
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "cannot be measured in cycles: it fails under valgrind" in done.stderr and "--measure time" in done.stderr
     assert snapshot(repo) == before and not list((repo / ".optiloop").glob("runs/*"))
+
+
+def test_compare_and_bench_count_cycles(tmp_path: Path, python_on_path: dict[str, str]) -> None:
+    repo = make_repo(tmp_path / "repo", {"loop.py": LOOP, "pyproject.toml": "[tool.optiloop]\n"
+                                         "workload = \"python loop.py 15000\"\n"})
+    (repo / "loop.py").write_text(LOOP.replace("x += i * i", "x += i * i + i % 7"))  # more work per turn
+    git(repo, "commit", "-qam", "slower")
+    done = optiloop("compare", "HEAD~1", "HEAD", "--path", str(repo), "--measure", "cycles", "--rounds", "3",
+                    "--json", env=python_on_path)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["measure"] == "cycles" and found["faster"] is False and found["speedup"] < 0.95
+    assert found["cycles"][1] > found["cycles"][0] and len(found["instructions"]) == 2
+    assert {"speedup", "significant", "faster", "reason", "peak_memory", "wall"} <= set(found)
+    bench = optiloop("bench", str(repo), "--runs", "3", "--measure", "cycles", env=python_on_path)
+    assert bench.returncode == 0, bench.stderr
+    assert "simulated:" in bench.stdout and "cycles" in bench.stdout
