@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from optiloop.app import run_env
+from optiloop.baseline import run_env
 from optiloop.types import Workload
 
 

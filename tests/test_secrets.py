@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from optiloop.app import run_env, trimmed_hint
+from optiloop.baseline import run_env, trimmed_hint
 from optiloop.proc import child_env, passes, withheld
 from optiloop.types import Workload
 from tests.canaries import canaries, leaked
