@@ -118,10 +118,10 @@ def test_extra_args_are_split_never_expanded_or_run(tmp_path: Path, text: str, w
 
 
 def test_an_open_quote_fails_in_one_line_before_optiloop_runs(tmp_path: Path) -> None:
-    done = run_pr(tmp_path, INPUT_EXTRA_ARGS='--setup "pip install -e .')
+    done = run_pr(tmp_path, INPUT_EXTRA_ARGS='--setup "pip install -e .\n--min-speedup 1.1')
     assert done.returncode == 2 and done.stdout == ""  # the fake optiloop never ran
     assert done.stderr == ('::error::extra-args cannot be split into words (no closing quotation): --setup "pip '
-                           'install -e . -- quote as in a shell, e.g. --setup "pip install -e ."\n')
+                           'install -e . --min-speedup 1.1 -- quote as in a shell, e.g. --setup "pip install -e ."\n')
 
 
 def test_the_projects_python_is_the_one_on_path_before_the_action(tmp_path: Path) -> None:
