@@ -268,7 +268,7 @@ class FindTargets:
             return {}
         self.runs += 1
         watched = [Span(f"{k[0]}::{k[1]}", self.tree / path, s.start, s.end)
-                   for k, (path, s) in zip(keys, spans)]  # one list, split in two
+                   for k, (path, s) in zip(keys, spans, strict=True)]  # one list, split in two
         self.coverage = covering_tests(self.tests_cmd, self.project, self.env, watched,
                                        self.work(f"covering/{self.runs}"), self.timeout)
         if not self.coverage.ok and self.on_note is not None:

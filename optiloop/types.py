@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Rejected:
     ok: Literal[False] = False
 
 
-EditResult = Union[Applied, Rejected]  # evaluated at import: no `|` on 3.9
+EditResult = Applied | Rejected
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,15 @@ def optiloop(*args: str, cwd: Path | None = None, env: dict[str, str] | None = N
 def python_on_path() -> dict[str, str]:
     """PATH with this interpreter first, so that `python` in commands is the test's Python."""
     return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def plugin_package(where: Path, name: str, entry_points: str, modules: dict[str, str]) -> Path:
+    """An installed package, as importlib.metadata sees it, in ``where`` (put it on sys.path or PYTHONPATH):
+    its modules and a ``NAME-1.0.dist-info`` whose entry_points.txt is ``entry_points``."""
+    dist = where / f"{name.replace('-', '_')}-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(entry_points)
+    for module, text in modules.items():
+        (where / module).write_text(text)
+    return where

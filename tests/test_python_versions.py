@@ -1,9 +1,10 @@
-"""optiloop runs on CPython 3.9-3.13, and what it runs in the project's interpreter is stdlib-only 3.9 code.
+"""optiloop runs on CPython 3.10-3.14, and what it runs in the project's interpreter is stdlib-only 3.9 code.
 
-Only 3.11 is installed here, so the checks are static: vermin for 3.10+ calls and syntax, the AST for
-what vermin does not see (type unions and typer annotations evaluated at run time, ``ast`` node classes
-that 3.9 lacks), ``ast.parse(feature_version=(3, 9))`` and the stdlib list for the project-side files.
-Each check is also run on a sample that must fail it, so a check that cannot fail does not pass.
+The checks here are static: vermin for calls and syntax newer than 3.10 in the package (newer than 3.9 in
+the project-side files), the AST for what vermin does not see (``ast`` node classes that 3.10 lacks),
+``ast.parse(feature_version=(3, 9))`` and the stdlib list for the project-side files. Each check is also
+run on a sample that must fail it, so a check that cannot fail does not pass. tests/test_interpreters.py
+installs optiloop on the oldest and the newest supported interpreters and runs it there.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import ast
 import inspect
 import subprocess
 import sys
-import textwrap
 import typing
 from pathlib import Path
-
-import pytest
 
 from optiloop.cli import app
 from tests.conftest import ROOT
@@ -41,79 +39,33 @@ HOOK_DIRS = ("verify/hook",)
 NOT_ON_ALL = {"tomllib", "distutils", "imp", "asynchat", "asyncore", "smtpd", "aifc", "audioop", "cgi", "cgitb",
               "chunk", "crypt", "imghdr", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes",
               "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib"}
-# ast node classes added after 3.9 (match statements 3.10, except* 3.11, type parameters 3.12)
-NEW_AST = {"Match", "match_case", "pattern", "MatchValue", "MatchSingleton", "MatchSequence", "MatchMapping",
-           "MatchClass", "MatchStar", "MatchAs", "MatchOr", "TryStar", "TypeAlias", "type_param", "TypeVar",
-           "ParamSpec", "TypeVarTuple"}
-BUILTIN_TYPES = {"None", "str", "int", "float", "bool", "bytes", "list", "dict", "tuple", "set", "frozenset",
-                 "type", "object", "complex"}
-VERMIN = ["--target=3.9-", "--no-tips", "--violations", "--eval-annotations", "--no-config-file", "-q"]
+# ast node classes added after 3.10 (except* 3.11, type parameters and aliases 3.12)
+NEW_AST = {"TryStar", "TypeAlias", "type_param", "TypeVar", "ParamSpec", "TypeVarTuple"}
+OLDEST = "3.10"  # optiloop's own oldest Python
+PROJECT_OLDEST = "3.9"  # the oldest project interpreter (--python)
+VERMIN = ["--no-tips", "--violations", "--eval-annotations", "--no-config-file", "-q"]
 
 
-def vermin(*paths: Path) -> subprocess.CompletedProcess[str]:
+def vermin(*paths: Path, target: str = OLDEST) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", "import sys; from vermin.main import main; sys.exit(main())",
-                           *VERMIN, *map(str, paths)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           f"--target={target}-", *VERMIN, *map(str, paths)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
 
 
 def package_files() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
-def _annotation_nodes(tree: ast.AST) -> set[int]:
-    """ids of the nodes inside annotations (never evaluated under ``from __future__ import annotations``)."""
-    roots: list[ast.expr] = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.arg, ast.AnnAssign)) and node.annotation is not None:
-            roots.append(node.annotation)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-            roots.append(node.returns)
-    return {id(n) for root in roots for n in ast.walk(root)}
-
-
-def _typelike(node: ast.expr) -> bool:
-    """A class, ``None`` or a generic: ``Foo``, ``mod.Foo``, ``str``, ``list[int]`` (not ``RE.I``, ``names``)."""
-    if isinstance(node, ast.Constant):
-        return node.value is None
-    if isinstance(node, ast.Subscript):
-        return _typelike(node.value)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _typelike(node.left) and _typelike(node.right)
-    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return name in BUILTIN_TYPES or (name[:1].isupper() and not name.isupper())
-
-
-def runtime_problems(source: str, where: str) -> list[str]:
-    """``X | Y`` of types evaluated at run time (TypeError before 3.10), and ``ast`` classes 3.9 lacks."""
-    tree = ast.parse(source)
-    skip = _annotation_nodes(tree)
-    reported: set[int] = set()
-    found = []
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) and id(node) not in reported
-                and _typelike(node)):
-            found.append(f"{where}:{node.lineno}: `{ast.unparse(node)}` (use Union/Optional or a tuple)")
-            reported |= {id(n) for n in ast.walk(node)}  # `A | B | C` once, not its inner `A | B` too
-        elif (isinstance(node, ast.Attribute) and node.attr in NEW_AST and isinstance(node.value, ast.Name)
-              and node.value.id == "ast"):
-            found.append(f"{where}:{node.lineno}: ast.{node.attr} is not in Python 3.9's ast")
-    return found
-
-
-def annotation_unions(func: typing.Callable[..., object]) -> list[str]:
-    """Annotations of ``func`` that use ``X | Y`` (typer evaluates them: TypeError before 3.10)."""
-    found = []
-    for name, annotation in func.__annotations__.items():
-        text = annotation if isinstance(annotation, str) else ""
-        tree = ast.parse(text or "None", mode="eval")
-        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr) for n in ast.walk(tree)):
-            found.append(f"{func.__module__}.{func.__qualname__}({name}: {text})")
-    return found
+def new_ast_uses(source: str, where: str) -> list[str]:
+    """``ast`` node classes that Python 3.10 lacks (an AttributeError there, which vermin does not see)."""
+    return [f"{where}:{node.lineno}: ast.{node.attr} is not in Python 3.10's ast"
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr in NEW_AST and isinstance(node.value, ast.Name)
+            and node.value.id == "ast"]
 
 
 def project_side_problems(path: Path) -> list[str]:
-    """Syntax newer than 3.9, and imports that are neither stdlib on 3.9-3.13 nor a file next to ``path``."""
+    """Syntax newer than 3.9, and imports that are neither stdlib on 3.9-3.14 nor a file next to ``path``."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
     except SyntaxError as exc:
@@ -130,7 +82,7 @@ def project_side_problems(path: Path) -> list[str]:
             if top in siblings:
                 continue
             if top not in sys.stdlib_module_names or top in NOT_ON_ALL:
-                found.append(f"{path.name}:{node.lineno}: imports {name}, not stdlib on Python 3.9-3.13")
+                found.append(f"{path.name}:{node.lineno}: imports {name}, not stdlib on Python 3.9-3.14")
     return found
 
 
@@ -148,80 +100,58 @@ def discovered_project_side() -> set[str]:
 # --- the package --------------------------------------------------------------------------------------------
 
 
-def test_vermin_finds_nothing_newer_than_3_9_in_the_package() -> None:
+def test_vermin_finds_nothing_newer_than_3_10_in_the_package() -> None:
     done = vermin(PACKAGE)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_vermin_flags_a_3_10_feature(tmp_path: Path) -> None:
+def test_vermin_flags_a_3_11_feature(tmp_path: Path) -> None:
     samples = {
-        "zips.py": "def f(a, b):\n    return list(zip(a, b, strict=True))\n",
-        "matches.py": "def f(x):\n    match x:\n        case 1:\n            return 2\n    return 3\n",
-        "slots.py": "from dataclasses import dataclass\n\n@dataclass(slots=True)\nclass A:\n    x: int\n",
-        "aliases.py": "from typing import TypeAlias\n\nN: TypeAlias = int\n",
+        "groups.py": "def f():\n    try:\n        pass\n    except* ValueError:\n        pass\n",
+        "toml.py": "import tomllib\n",
+        "selfs.py": "from typing import Self\n",
+        "tasks.py": "import asyncio\n\nasync def f():\n    async with asyncio.TaskGroup():\n        pass\n",
     }
     for name, text in samples.items():
         (tmp_path / name).write_text(text)
     done = vermin(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    for feature in ("zip(strict)", "pattern matching", "dataclass(slots)", "typing.TypeAlias"):
+    for feature in ("`except*`", "'tomllib' module", "'typing.Self' member", "'asyncio.TaskGroup' member"):
         assert feature in done.stdout, (feature, done.stdout)
-    assert vermin(tmp_path / "zips.py").returncode == 1
+    assert vermin(tmp_path / "selfs.py").returncode == 1
 
 
-def test_no_type_union_or_new_ast_class_is_evaluated_at_run_time() -> None:
-    found = [p for f in package_files() for p in runtime_problems(f.read_text(encoding="utf-8"), str(f))]
+def test_no_ast_class_newer_than_3_10_is_used() -> None:
+    found = [p for f in package_files() for p in new_ast_uses(f.read_text(encoding="utf-8"), str(f))]
     assert not found, "\n".join(found)
 
 
-def test_the_runtime_check_tells_type_unions_from_set_and_flag_unions() -> None:
-    bad = textwrap.dedent("""
-        from __future__ import annotations
-        import ast
-        Result = Applied | Rejected
-        Hook = Callable[[int], Verdict | None]
-        def f(x: int | None) -> str | None:
-            ok = isinstance(x, ast.Import | ast.ImportFrom) or isinstance(x, ast.MatchAs)
-            y: list[int] | None = None
-            return ok
-    """)
-    found = runtime_problems(bad, "bad.py")
-    assert sorted(int(line.split(":")[1]) for line in found) == [4, 5, 7, 7], found
-    fine = textwrap.dedent("""
-        import re, os
-        FLAGS = re.DOTALL | re.MULTILINE
-        MODE = os.O_WRONLY | os.O_CREAT
-        def f(names, more):
-            return names | {"x"} | frozenset(more) | ALL_NAMES
-    """)
-    assert runtime_problems(fine, "fine.py") == []
+def test_the_ast_check_sees_a_3_11_class() -> None:
+    sample = "import ast\nok = isinstance(x, ast.TryStar) or isinstance(x, ast.Match)\n"
+    assert new_ast_uses(sample, "bad.py") == ["bad.py:2: ast.TryStar is not in Python 3.10's ast"]
 
 
-def test_typer_reads_no_union_annotations_from_the_commands() -> None:
+def test_typer_resolves_the_commands_annotations() -> None:
     commands = [c.callback for c in app.registered_commands if c.callback is not None]
     assert len(commands) >= 10
-    found = [u for func in commands for u in annotation_unions(func)]
-    assert not found, "\n".join(found)
-    for func in commands:  # and they resolve, the way typer resolves them
+    for func in commands:  # the way typer resolves them, at run time
         hints = typing.get_type_hints(func, include_extras=True)
         assert set(hints) >= set(inspect.signature(func).parameters), func
 
 
-def test_the_annotation_check_sees_a_union() -> None:
-    def command(path: str | None = None, flag: typing.Optional[int] = None) -> None:  # noqa: UP045
-        """A command written the 3.10 way."""
-
-    assert annotation_unions(command) == [f"{__name__}.{command.__qualname__}(path: str | None)"]
-
-
-def test_pyproject_declares_3_9_to_3_13() -> None:
+def test_pyproject_declares_3_10_to_3_14() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["requires-python"] == ">=3.9"
+    assert project["project"]["requires-python"] == f">={OLDEST}"
     classifiers = project["project"]["classifiers"]
-    assert {f"Programming Language :: Python :: 3.{minor}" for minor in range(9, 14)} <= set(classifiers)
-    assert project["tool"]["ruff"]["target-version"] == "py39"
+    versions = {c.rsplit(" :: ", 1)[1] for c in classifiers if c.startswith("Programming Language :: Python :: 3.")}
+    assert versions == {f"3.{minor}" for minor in range(10, 15)}, classifiers
+    ruff = project["tool"]["ruff"]
+    assert ruff["target-version"] == "py310"
+    project_side = {f"optiloop/{d}/*.py" for d in HOOK_DIRS} | {
+        f"optiloop/{name}" for name in PROJECT_SIDE if not name.startswith(HOOK_DIRS)}
+    assert ruff["per-file-target-version"] == dict.fromkeys(project_side, "py39")  # ruff holds them to 3.9
     deps = project["project"]["dependencies"]
-    assert any(d.startswith("eval_type_backport") and "< '3.10'" in d for d in deps), deps
+    assert not any(d.startswith("eval_type_backport") for d in deps), deps
     assert any(d.startswith("tomli") and "< '3.11'" in d for d in deps), deps
 
 
@@ -232,24 +162,27 @@ def test_every_file_run_by_the_project_is_checked() -> None:
     assert discovered_project_side() <= set(PROJECT_SIDE), discovered_project_side() - set(PROJECT_SIDE)
 
 
-# sys.stdlib_module_names is 3.10+; the suite runs on the dev interpreter (3.11 here)
-needs_stdlib_names = pytest.mark.skipif(sys.version_info < (3, 10), reason="needs sys.stdlib_module_names")
-
-
-@needs_stdlib_names
 def test_project_side_files_are_stdlib_only_python_3_9() -> None:
     found = [p for name in PROJECT_SIDE for p in project_side_problems(PACKAGE / name)]
     assert not found, "\n".join(found)
+    done = vermin(*(PACKAGE / name for name in PROJECT_SIDE), target=PROJECT_OLDEST)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
-@needs_stdlib_names
+def test_vermin_flags_a_3_10_call_in_a_project_side_file(tmp_path: Path) -> None:
+    sample = tmp_path / "hook.py"
+    sample.write_text("def f(a, b):\n    return list(zip(a, b, strict=True))\n")
+    done = vermin(sample, target=PROJECT_OLDEST)
+    assert done.returncode == 1 and "zip(strict)" in done.stdout, done.stdout + done.stderr
+
+
 def test_the_project_side_check_fails_on_3_10_syntax_and_third_party_imports(tmp_path: Path) -> None:
     (tmp_path / "helper.py").write_text("X = 1\n")
     sample = tmp_path / "hook.py"
     sample.write_text("import json, helper\nimport tomllib\nfrom pydantic import BaseModel\nfrom . import x\n")
     assert [p.split(": ", 1)[1] for p in project_side_problems(sample)] == [
-        "imports tomllib, not stdlib on Python 3.9-3.13",
-        "imports pydantic, not stdlib on Python 3.9-3.13",
+        "imports tomllib, not stdlib on Python 3.9-3.14",
+        "imports pydantic, not stdlib on Python 3.9-3.14",
         "relative import (the file runs outside the package)",
     ]
     sample.write_text("def f(x):\n    match x:\n        case _:\n            return x\n")

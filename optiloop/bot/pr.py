@@ -11,10 +11,13 @@ definitions the PR changed (``keep_changed``); this module does the rest:
 - ``publish``: updates the comment that carries the marker, or adds it when there is none.
 - ``push_suggestion``: pushes the accepted commits to ``optiloop/pr-<N>`` and opens one pull request into
   the PR's branch, or only updates the branch when that pull request is already open.
+- ``action_outputs`` / ``write_outputs``: the step outputs of the GitHub Action (``action.yml``): the
+  speedup of the accepted commits, whether the head regressed, the HTML report's path.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,9 +62,14 @@ class Regression:
     skipped: str = ""
     allowed: float | None = None  # the --fail-on-regression it was measured against
 
-    def fails(self) -> bool:
+    def slower(self) -> bool:
+        """The head is slower than the base by more than ``allowed`` (by anything when there is no allowance),
+        and the whole interval agrees."""
         v = self.verdict
-        return self.allowed is not None and v is not None and v.accepted and v.ci_low >= 1 + self.allowed
+        return v is not None and v.accepted and v.ci_low >= 1 + (self.allowed or 0.0)
+
+    def fails(self) -> bool:
+        return self.allowed is not None and self.slower()
 
     def line(self) -> str:
         if self.verdict is None:
@@ -210,3 +218,27 @@ def push_suggestion(gh: GitHub, repo: git.Repo, pr: PullRequest, local: str, rem
     title = f"optiloop: {accepted} verified speedup(s) for #{pr.number}"
     made = gh.create_pull(title, branch, pr.head_ref, body)
     return f"Suggested as #{made.get('number')} (branch `{branch}` into `{pr.head_ref}`)."
+
+
+# -- the GitHub Action's outputs ------------------------------------------------------------------
+
+
+def action_outputs(regression: Regression | None, total: Verdict | None, report: Path | None) -> dict[str, str]:
+    """``speedup``: the whole workload, the accepted commits against the PR's head (empty: none accepted or
+    not measured); ``regression``: ``true``/``false``, whether the head is slower than the merge base beyond
+    the allowance (empty: not measured); ``report``: the run's HTML report (empty: no run)."""
+    measured = regression is not None and regression.verdict is not None
+    return {
+        "speedup": fmt_ratio(total.speedup) if total is not None else "",
+        "regression": ("true" if regression.slower() else "false") if measured and regression else "",
+        "report": str(report) if report is not None and report.is_file() else "",
+    }
+
+
+def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
+    """Append ``outputs`` to the step's ``$GITHUB_OUTPUT`` file, in the delimited form that keeps any value
+    (a path with a newline, say) from being read as another output."""
+    with path.open("a", encoding="utf-8") as fh:
+        for name, value in outputs.items():
+            delimiter = f"optiloop_{uuid.uuid4().hex}"
+            fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

@@ -3,18 +3,18 @@
 ``default_rules()`` returns the builtin rules followed by those other installed packages register in
 the ``optiloop.rules`` entry-point group (each entry point loads a Rule class, instantiated without
 arguments, or a Rule instance; one that fails to load or does not look like a Rule is skipped, as is
-one whose name is already taken). ``rule_context()`` builds what a rule may know about the module.
+one whose name is already taken, each with a ``PluginWarning`` that names it). ``rule_context()`` builds
+what a rule may know about the module.
 """
 
 from __future__ import annotations
-
-from importlib.metadata import entry_points
 
 import libcst as cst
 
 from optiloop.catalog.base import Rewrite, Rule, RuleContext
 from optiloop.catalog.rules import BUILTIN_RULES
 from optiloop.catalog.rules._bindings import find_function, module_level_names
+from optiloop.plugins import describe, failure, registered, warn
 
 ENTRY_POINT_GROUP = "optiloop.rules"
 
@@ -42,18 +42,25 @@ def _as_rule(obj: object) -> Rule | None:
     return obj  # type: ignore[return-value]  # checked structurally above
 
 
-def _plugin_rules() -> list[Rule]:
+def _plugin_rules(taken: set[str]) -> list[Rule]:
+    """The registered rules that load, look like a Rule and have a name not in ``taken``; a warning for each
+    other one (the builtin catalog goes on without it)."""
     rules: list[Rule] = []
-    try:
-        found = entry_points(group=ENTRY_POINT_GROUP)
-    except Exception:  # a broken installation must not stop the builtin catalog
-        return rules
-    for entry_point in found:
+    for entry_point in registered(ENTRY_POINT_GROUP):
+        fix = "fix or uninstall the package that provides it"
         try:
             rule = _as_rule(entry_point.load())
-        except Exception:  # a plugin that fails to import or construct is skipped
+        except Exception as exc:  # fails to import or to construct
+            warn(f"rule plugin {describe(entry_point)} failed to load ({failure(exc)}); skipped — {fix}")
             continue
-        if rule is not None:
+        if rule is None:
+            warn(f"rule plugin {describe(entry_point)} is not a rule (it needs a `name`, an `explanation` and an "
+                 f"`apply` method, see docs/catalog.md); skipped — {fix}")
+        elif rule.name in taken:
+            warn(f"rule plugin {describe(entry_point)} is named '{rule.name}', which another rule has; skipped — "
+                 "rename the plugin's rule")
+        else:
+            taken.add(rule.name)
             rules.append(rule)
     return rules
 
@@ -61,12 +68,7 @@ def _plugin_rules() -> list[Rule]:
 def default_rules() -> tuple[Rule, ...]:
     """The builtin rules in the order they are tried, then rules registered by installed packages."""
     rules: list[Rule] = [rule_class() for rule_class in BUILTIN_RULES]
-    names = {rule.name for rule in rules}
-    for rule in _plugin_rules():
-        if rule.name not in names:
-            names.add(rule.name)
-            rules.append(rule)
-    return tuple(rules)
+    return (*rules, *_plugin_rules({rule.name for rule in rules}))
 
 
 def rule_context(module: cst.Module, qualname: str) -> RuleContext:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TextIO
 
 import git
 import typer
 from rich.console import Console
 
 from optiloop.errors import OptiloopError
+from optiloop.plugins import PluginWarning
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -19,10 +22,29 @@ for _console in (out, err):
 
 
 @contextmanager
-def errors_to_exit() -> Iterator[None]:
-    """``OptiloopError`` → ``optiloop: <what> — <fix>`` on stderr and its exit code."""
-    try:
+def plugin_warnings_to_stderr() -> Iterator[None]:
+    """A ``PluginWarning`` (a plugin that was skipped) as ``optiloop: warning: <what> — <fix>`` on stderr."""
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None, **_: Any) -> None:
+        if issubclass(category, PluginWarning):
+            err.print(f"optiloop: warning: {message}", markup=False)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", PluginWarning)  # each one once, even where warnings are ignored
+        warnings.showwarning = show
         yield
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    """``OptiloopError`` → ``optiloop: <what> — <fix>`` on stderr and its exit code; plugin warnings in one line."""
+    try:
+        with plugin_warnings_to_stderr():
+            yield
     except OptiloopError as exc:
         err.print(f"optiloop: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None

@@ -20,6 +20,7 @@ from optiloop.bot.event import PullRequest, in_actions, pull_request
 from optiloop.bot.github import GitHub
 from optiloop.bot.pr import (
     Regression,
+    action_outputs,
     check_regression,
     comment_body,
     find_comment,
@@ -27,6 +28,7 @@ from optiloop.bot.pr import (
     keep_changed,
     publish,
     push_suggestion,
+    write_outputs,
 )
 from optiloop.cli.common import err, errors_to_exit, progress, say
 from optiloop.cli.compare import compare_settings
@@ -61,6 +63,7 @@ from optiloop.config import load_settings
 from optiloop.errors import BadInput, RunFailure
 from optiloop.proc import child_env
 from optiloop.report import render
+from optiloop.report.record import RunRecord
 
 
 def notice(text: str, env: Mapping[str, str]) -> None:
@@ -180,8 +183,10 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullReq
                        "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
     progress(f"{len(changed)} definition(s) changed between {request.base} and {head_sha[:10]}")
     accepted, hot, report, run_branch, subdir = 0, set[Key](), "", "", ""
+    run_dir: Path | None = None
     if changed:
         prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr")
+        run_dir = prepared.journal.dir
         summary = execute(prepared, err)  # stdout is the comment's Markdown alone
         accepted, run_branch = len(summary.accepted), summary.branch
         hot = hot_keys(prepared.journal.events())
@@ -218,6 +223,9 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullReq
     if summary_file := env.get("GITHUB_STEP_SUMMARY"):
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(body)
+    if output_file := env.get("GITHUB_OUTPUT"):  # the Action's outputs: speedup, regression, report
+        total = RunRecord.load(run_dir).total if run_dir is not None else None
+        write_outputs(Path(output_file), action_outputs(regression, total, run_dir and run_dir / "report.html"))
     if push_error is not None:
         raise push_error
     if failing:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import libcst as cst
 
@@ -13,7 +12,7 @@ from optiloop.edit.locate import nested_blocks
 from optiloop.edit.normal import is_docstring
 from optiloop.types import Rejected
 
-ImportStmt = Union[ast.Import, ast.ImportFrom]  # evaluated at import: no `|` on 3.9
+ImportStmt = ast.Import | ast.ImportFrom
 # nodes that bind ``.name`` / ``.rest``; ast has the match-pattern classes from 3.10 on only
 _NAMED: tuple[type[ast.AST], ...] = (ast.ExceptHandler,) + tuple(
     getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))

@@ -10,17 +10,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 import libcst as cst
 
 from optiloop.edit.normal import dump
 from optiloop.types import Rejected
 
-# type aliases, evaluated at import: no typing.TypeAlias and no `|` on 3.9
+# type aliases
 Kind = Literal["function", "method", "class"]
-AstDef = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
-CstDef = Union[cst.FunctionDef, cst.ClassDef]
+AstDef = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+CstDef = cst.FunctionDef | cst.ClassDef
 
 _AST_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 

@@ -126,7 +126,7 @@ class LocalExecutor:
                 futures: list[Future[Evaluation]] = [pool.submit(self._evaluate, slot, c, files)
                                                      for slot, (c, files) in enumerate(batch)]
                 results = [f.result() for f in futures]
-        for (_, files), result in zip(batch, results):
+        for (_, files), result in zip(batch, results, strict=True):
             self._ready[(head, digest(files))] = result
 
     def _evaluate(self, slot: int, candidate: Candidate, files: dict[str, str]) -> Evaluation:

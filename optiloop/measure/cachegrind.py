@@ -64,7 +64,7 @@ def parse(text: str) -> dict[str, int]:
     summary = re.search(r"^summary:\s*(.+)$", text, re.MULTILINE)
     if events is None or summary is None:
         return {}
-    return dict(zip(events[1].split(), (int(v) for v in summary[1].split())))
+    return dict(zip(events[1].split(), (int(v) for v in summary[1].split()), strict=False))
 
 
 def cost_of(files: Iterable[Path]) -> Cost | None:

@@ -102,7 +102,7 @@ def t_interval(baseline: Sequence[float], candidate: Sequence[float], level: flo
     few rounds (3 rounds: about 14% per tail instead of 2.5%)."""
     if len(baseline) != len(candidate):
         raise ValueError(f"paired rounds differ in number: {len(baseline)} and {len(candidate)}")
-    logs = [math.log(b / c) for b, c in zip(baseline, candidate)]
+    logs = [math.log(b / c) for b, c in zip(baseline, candidate, strict=True)]
     n = len(logs)
     if n < 2:
         return 0.0, math.inf
@@ -271,7 +271,7 @@ def noise_of(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> Noi
         return Noise(point, 0.0, math.inf, n)
     if len(b) != n:
         raise ValueError(f"paired rounds differ in number: {n} and {len(b)}")
-    logs = [math.log(x / y) for x, y in zip(a, b)]
+    logs = [math.log(x / y) for x, y in zip(a, b, strict=True)]
     center = median(logs)
     spread = 1.4826 * median(abs(v - center) for v in logs)
     half = t_quantile((1.0 - level) / 2.0, n - 1) * spread / math.sqrt(n)

@@ -2,7 +2,8 @@
 
 ``builtin``, ``scripted:PATH``, ``openai:MODEL``, ``anthropic:MODEL``, ``openai-compatible:MODEL`` (with
 ``--base-url``), and any ``NAME:ARG`` a package registers in the entry-point group ``optiloop.models``
-(a factory called as ``factory(arg, options)`` that returns a ``Model``).
+(a factory called as ``factory(arg, options)`` that returns a ``Model``; see docs/models.md). A provider
+that fails to load or to start is named in the one-line error, never a traceback.
 
 Keys are read from the environment only (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY`` or ``--api-key-env``)
 and handed to the SDK client; nothing else keeps them. ``OPTILOOP_REQUEST_TIMEOUT`` (seconds, default 120)
@@ -14,13 +15,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from optiloop.config import Settings
-from optiloop.errors import BadInput
+from optiloop.errors import BadInput, OptiloopError
 from optiloop.models.base import Feedback, Metered, Model, Refine, Repair, Request, Spend
+from optiloop.plugins import describe, failure, registered
 
 __all__ = ["Feedback", "Metered", "Model", "ModelOptions", "Refine", "Repair", "Request", "Spend", "resolve"]
 
@@ -99,11 +100,29 @@ def _prompts(options: ModelOptions, base_dir: Path) -> Any:
 
 
 def _plugin(kind: str, arg: str, options: ModelOptions) -> Model | None:
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == kind:
-            model: Model = ep.load()(arg, options)
-            return model
+    """The model of the provider registered as ``kind``; a provider that breaks is bad input, named."""
+    for ep in registered(ENTRY_POINT_GROUP):
+        if ep.name != kind:
+            continue
+        try:
+            factory = ep.load()
+        except Exception as exc:
+            raise BadInput(f"model provider {describe(ep)} failed to load ({failure(exc)})",
+                           "fix or reinstall the package that provides it, or pass another --model") from None
+        try:
+            model: Model = factory(arg, options)
+        except OptiloopError:
+            raise
+        except Exception as exc:
+            raise BadInput(f"model provider {describe(ep)} could not make a model for '{kind}:{arg}' "
+                           f"({failure(exc)})", "check the provider's settings, or pass another --model") from None
+        return model
     return None
+
+
+def _installed_providers() -> str:
+    names = sorted({ep.name for ep in registered(ENTRY_POINT_GROUP)})
+    return f" (installed: {', '.join(names)})" if names else ""
 
 
 def resolve(spec: str | None, base_dir: Path, options: ModelOptions | None = None) -> tuple[Model, str]:
@@ -129,4 +148,4 @@ def resolve(spec: str | None, base_dir: Path, options: ModelOptions | None = Non
     if plugin is not None:
         return plugin, ""
     raise BadInput(f"unknown model '{spec}'", f"use one of: {KNOWN}, or a provider registered under the "
-                   f"'{ENTRY_POINT_GROUP}' entry point group")
+                   f"'{ENTRY_POINT_GROUP}' entry point group{_installed_providers()}")

@@ -8,7 +8,6 @@ measured speedup, before the commit. Every command typed is recorded as a ``sess
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Optional
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -28,7 +27,7 @@ from optiloop.types import HUMAN, Attempt, Candidate, RunSummary, Target, Verdic
 HISTORY_FILE = "session_history"
 EDITED = "edited by a person"
 REJECTED = "rejected by the person"
-WrapUp = Callable[[Prepared, RunSummary], Optional[Verdict]]  # evaluated at import: no `|` on 3.9
+WrapUp = Callable[[Prepared, RunSummary], Verdict | None]
 
 
 class Session:

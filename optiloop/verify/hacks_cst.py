@@ -13,12 +13,11 @@ from __future__ import annotations
 import io
 import tokenize
 from collections.abc import Collection, Iterator, Sequence
-from typing import Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedName, QualifiedNameSource, ScopeProvider
 
-Def = Union[cst.FunctionDef, cst.ClassDef]
+Def = cst.FunctionDef | cst.ClassDef
 EMPTY = cst.Module(body=[])
 _RESOLVED = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _STUB = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])

@@ -4,6 +4,7 @@ It keeps pull requests and issue comments of one repository, answers with the sh
 API answers with (comment and pull-request objects with ids, urls, users, timestamps; ``Link`` headers
 for pages), records every request, and fails on demand: ``fail("GET", "/pulls/7", 404)`` answers the
 next matching request with that status and a GitHub-style error body (a queue per rule).
+``read_outputs`` reads a step's ``$GITHUB_OUTPUT`` file the way the Actions runner does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -212,3 +214,17 @@ def serve(repo: str = "octo/shop") -> Iterator[FakeGitHub]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """``$GITHUB_OUTPUT`` read the way the Actions runner reads it (``name=value`` or ``name<<DELIM``)."""
+    outputs: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").split("\n"))
+    for line in lines:
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            outputs[name] = "\n".join(iter(lambda: next(lines), delimiter))
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs

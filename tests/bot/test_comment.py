@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from optiloop.bot.pr import MARKER, MAX_COMMENT, Regression, comment_body, hot_keys, keep_changed
+from pathlib import Path
+
+from optiloop.bot.pr import (
+    MARKER,
+    MAX_COMMENT,
+    Regression,
+    action_outputs,
+    comment_body,
+    hot_keys,
+    keep_changed,
+    write_outputs,
+)
 from optiloop.types import Hotspot, Target, Verdict
+from tests.bot.fakegithub import read_outputs
 
 
 def regression(slowdown: float, low: float, high: float, allowed: float | None = 0.05) -> Regression:
@@ -56,3 +68,30 @@ def test_keep_changed_and_hot_keys() -> None:
         {"event": "profile", "hotspots": [{"path": "src/shop.py", "qualname": "later"}]},
     ]
     assert hot_keys(events) == {("src/shop.py", "Shop.total")}
+
+
+def test_slower_is_the_regression_with_or_without_an_allowance() -> None:
+    assert regression(2.0, 1.8, 2.2).slower() and regression(2.0, 1.8, 2.2).fails()
+    no_allowance = Regression("b", "h", Verdict(1.3, 1.1, 1.5, significant=True, accepted=True, reason=""))
+    assert no_allowance.slower() and not no_allowance.fails()  # slower, but nothing was set to fail on
+    assert not regression(1.1, 0.98, 1.25).slower() and not regression(0.7, 0.6, 0.8).slower()
+    assert not Regression("b", "h", skipped="no bench").slower()
+
+
+def test_the_actions_outputs(tmp_path: Path) -> None:
+    report = tmp_path / "run" / "report.html"
+    report.parent.mkdir()
+    report.write_text("<html></html>")
+    total = Verdict(1.64, 1.11, 2.21, significant=True, accepted=True, reason="")
+    assert action_outputs(regression(2.0, 1.8, 2.2), total, report) == {
+        "speedup": "1.64", "regression": "true", "report": str(report)}
+    assert action_outputs(regression(1.1, 0.98, 1.25), None, tmp_path / "missing.html") == {
+        "speedup": "", "regression": "false", "report": ""}
+    assert action_outputs(Regression("b", "h", skipped="no bench"), None, None)["regression"] == ""
+    assert action_outputs(None, None, None) == {"speedup": "", "regression": "", "report": ""}
+
+    output = tmp_path / "github_output"
+    output.write_text("earlier=step\n")
+    odd = tmp_path / "a\nregression=true"  # a path no one should have, read back as itself
+    write_outputs(output, {"speedup": "1.64", "report": str(odd), "regression": "false"})
+    assert read_outputs(output) == {"earlier": "step", "speedup": "1.64", "report": str(odd), "regression": "false"}

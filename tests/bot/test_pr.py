@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from optiloop.bot.pr import MARKER
-from tests.bot.fakegithub import FakeGitHub, serve
+from optiloop.types import fmt_ratio
+from tests.bot.fakegithub import FakeGitHub, read_outputs, serve
 from tests.canaries import canaries, leaked
 from tests.conftest import git, make_repo, optiloop
 
@@ -104,8 +105,13 @@ def test_changed_hot_function_only_one_comment_updated_and_one_suggestion_pr(
         planted = canaries()  # secret-shaped variables beside the token: none may reach GitHub
         env = {**planted, **github_env(gh, python_on_path)}
 
-        first = optiloop(*args, env=env)
+        first = optiloop(*args, env={**env, "GITHUB_OUTPUT": str(tmp_path / "output")})
         assert first.returncode == 1
+        outputs = read_outputs(tmp_path / "output")  # set though the job fails (the push was refused)
+        total = next(e for e in events(repo) if e["event"] == "total")["verdict"]
+        assert outputs["speedup"] == fmt_ratio(total["speedup"])  # type: ignore[index]
+        assert outputs["regression"] == "" and outputs["report"].endswith("report.html")
+        assert Path(outputs["report"]).parent == sorted((repo / ".optiloop" / "runs").iterdir())[-1]
         assert first.stderr.strip().splitlines()[-1].startswith("optiloop: GitHub API: ")
         assert "A pull request already exists" in first.stderr
         record = events(repo)
@@ -151,11 +157,13 @@ def test_regression_beyond_the_allowance_fails_the_job_and_prints_the_markdown(
         tmp_path: Path, python_on_path: dict[str, str]) -> None:
     slower = "import time\n\ntime.sleep(0.1)\n\n\n" + CORE  # module level: no definition changed
     repo = pr_repo(tmp_path, slower)
-    env = {**python_on_path, "GITHUB_ACTIONS": "", "GITHUB_EVENT_NAME": "", "GITHUB_TOKEN": ""}
+    env = {**python_on_path, "GITHUB_ACTIONS": "", "GITHUB_EVENT_NAME": "", "GITHUB_TOKEN": "",
+           "GITHUB_OUTPUT": str(tmp_path / "output")}
 
     done = optiloop("pr", str(repo), "--base", "main", *RUN_FLAGS, "--fail-on-regression", "0.05", env=env)
 
     assert done.returncode == 1, done.stderr
+    assert read_outputs(tmp_path / "output") == {"speedup": "", "regression": "true", "report": ""}
     assert done.stdout.startswith(MARKER)
     assert "changes no Python function" in done.stdout
     assert "Regression check, head" in done.stdout and "**slower: the head takes" in done.stdout
@@ -213,9 +221,12 @@ def test_in_actions_nothing_hot_changed_means_no_comment(tmp_path: Path, python_
     with serve() as gh:
         gh.add_pull(7, "feature")
         env = actions_env(tmp_path, repo, gh, python_on_path, fork=False, token=TOKEN)
-        done = optiloop("pr", str(repo), "--no-regression-check", *RUN_FLAGS, env=env)
+        done = optiloop("pr", str(repo), "--no-regression-check", *RUN_FLAGS,
+                        env={**env, "GITHUB_OUTPUT": str(tmp_path / "output")})
         assert done.returncode == 0, done.stderr
         assert "nothing found: no comment" in done.stderr and "::notice::" not in done.stdout
+        outputs = read_outputs(tmp_path / "output")
+        assert (outputs["speedup"], outputs["regression"]) == ("", "") and Path(outputs["report"]).is_file()
         assert "Stopped: " in done.stderr and done.stdout == ""  # the run's summary is not on stdout
         assert [r.path for r in gh.requests] == ["/repos/octo/shop/pulls/7", "/repos/octo/shop/issues/7/comments"]
         assert 7 not in gh.comments

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Any
+from pathlib import Path
 
 import libcst as cst
 import pytest
 
-import optiloop.catalog as catalog
 from optiloop.catalog import default_rules, find_function, module_level_names, rule_context
-from optiloop.catalog.base import Rewrite, RuleContext
+from optiloop.plugins import PluginWarning
+from tests.conftest import plugin_package
 
 BUILTIN_NAMES = [
     "membership-literal-to-set",
@@ -30,24 +30,6 @@ BUILTIN_NAMES = [
 ]
 
 
-class PluginRule:
-    name = "plugin-rule"
-    explanation = "a rule from another package"
-
-    def apply(self, func: cst.FunctionDef, ctx: RuleContext) -> Rewrite | None:
-        return None
-
-
-class _EntryPoint:
-    def __init__(self, loaded: Any = None, error: Exception | None = None) -> None:
-        self.loaded, self.error = loaded, error
-
-    def load(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.loaded
-
-
 def test_builtin_rules_in_order() -> None:
     rules = default_rules()
     assert [r.name for r in rules][: len(BUILTIN_NAMES)] == BUILTIN_NAMES
@@ -56,36 +38,62 @@ def test_builtin_rules_in_order() -> None:
         assert rule.explanation and "\n" not in rule.explanation and len(rule.explanation) <= 110
 
 
-def test_entry_point_rules_are_added_and_broken_ones_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Duplicate(PluginRule):
-        name = "regex-hoist"
+RULES_MODULE = """
+class PluginRule:
+    name = "plugin-rule"
+    explanation = "a rule from another package"
 
-    class NotARule:
-        name = 3
+    def apply(self, func, ctx):
+        return None
 
-    found = [
-        _EntryPoint(PluginRule),
-        _EntryPoint(error=ImportError("missing dependency")),
-        _EntryPoint(NotARule),
-        _EntryPoint(Duplicate()),
-        _EntryPoint(lambda: None),
+
+class NotARule:
+    name = 3
+
+
+class Duplicate(PluginRule):
+    name = "regex-hoist"
+
+
+class BadInit(PluginRule):
+    def __init__(self):
+        raise RuntimeError("needs a config file")
+
+
+DUPLICATE = Duplicate()
+"""
+ENTRY_POINTS = """[optiloop.rules]
+plugin-rule = myrules:PluginRule
+missing = myrules_gone.rules:Rule
+not-a-rule = myrules:NotARule
+duplicate = myrules:DUPLICATE
+bad-init = myrules:BadInit
+"""
+
+
+def test_entry_point_rules_are_added_and_broken_ones_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(plugin_package(tmp_path, "myrules", ENTRY_POINTS, {"myrules.py": RULES_MODULE})))
+    with pytest.warns(PluginWarning) as caught:
+        names = [r.name for r in default_rules()]
+    assert names == [*BUILTIN_NAMES, "plugin-rule"]
+    said = [str(w.message) for w in caught]
+    assert said == [
+        "rule plugin 'missing = myrules_gone.rules:Rule' (myrules 1.0) failed to load (ModuleNotFoundError: No "
+        "module named 'myrules_gone'); skipped — fix or uninstall the package that provides it",
+        "rule plugin 'not-a-rule = myrules:NotARule' (myrules 1.0) is not a rule (it needs a `name`, an "
+        "`explanation` and an `apply` method, see docs/catalog.md); skipped — fix or uninstall the package that "
+        "provides it",
+        "rule plugin 'duplicate = myrules:DUPLICATE' (myrules 1.0) is named 'regex-hoist', which another rule has; "
+        "skipped — rename the plugin's rule",
+        "rule plugin 'bad-init = myrules:BadInit' (myrules 1.0) failed to load (RuntimeError: needs a config "
+        "file); skipped — fix or uninstall the package that provides it",
     ]
 
-    def fake_entry_points(group: str) -> list[_EntryPoint]:
-        assert group == "optiloop.rules"
-        return found
 
-    monkeypatch.setattr(catalog, "entry_points", fake_entry_points)
-    names = [r.name for r in default_rules()]
-    assert names == [*BUILTIN_NAMES, "plugin-rule"]
-
-
-def test_entry_point_discovery_failure_keeps_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(group: str) -> list[_EntryPoint]:
-        raise RuntimeError("bad metadata")
-
-    monkeypatch.setattr(catalog, "entry_points", broken)
-    assert [r.name for r in default_rules()] == BUILTIN_NAMES
+def test_unreadable_plugin_metadata_keeps_the_builtins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(plugin_package(tmp_path, "broken", "[optiloop.rules]\nno-equals-sign\n", {})))
+    with pytest.warns(PluginWarning, match=r"cannot read the 'optiloop.rules' plugins .*\(TypeError: .*none is used"):
+        assert [r.name for r in default_rules()] == BUILTIN_NAMES
 
 
 def test_module_level_names() -> None:

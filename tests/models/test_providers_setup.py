@@ -11,6 +11,7 @@ from optiloop.errors import BadInput
 from optiloop.models import ModelOptions, Request, resolve
 from optiloop.models.cache import Completion, ReplyCache, cache_dir
 from optiloop.models.pricing import Price, load_prices, price_of
+from tests.conftest import plugin_package
 
 
 def test_shipped_prices_and_prefix_matches() -> None:
@@ -77,3 +78,38 @@ def test_a_provider_registered_by_entry_point(tmp_path: Path, monkeypatch: pytes
     assert t is not None and model.propose(Request(t))[0].origin == "echo:v2"
     with pytest.raises(BadInput, match="unknown model 'nope:x'.*entry point group"):
         resolve("nope:x", tmp_path, ModelOptions(environ={}))
+
+
+BROKEN = '''
+from optiloop.errors import BadInput
+
+
+def crash(arg, options):
+    raise ValueError("no such size: " + arg)
+
+
+def refuse(arg, options):
+    raise BadInput("the server at " + arg + " is down", "start it")
+'''
+
+
+def test_a_provider_that_breaks_is_named_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry_points = ("[optiloop.models]\ngone = gone_provider:factory\ncrashy = broken_provider:crash\n"
+                    "refusing = broken_provider:refuse\n")
+    monkeypatch.syspath_prepend(str(plugin_package(tmp_path, "broken-provider", entry_points,
+                                                   {"broken_provider.py": BROKEN})))
+    options = ModelOptions(environ={})
+    with pytest.raises(BadInput) as failed:
+        resolve("gone:x", tmp_path, options)
+    assert str(failed.value) == (
+        "model provider 'gone = gone_provider:factory' (broken-provider 1.0) failed to load (ModuleNotFoundError: "
+        "No module named 'gone_provider') — fix or reinstall the package that provides it, or pass another --model")
+    with pytest.raises(BadInput) as failed:
+        resolve("crashy:huge", tmp_path, options)
+    assert str(failed.value) == (
+        "model provider 'crashy = broken_provider:crash' (broken-provider 1.0) could not make a model for "
+        "'crashy:huge' (ValueError: no such size: huge) — check the provider's settings, or pass another --model")
+    with pytest.raises(BadInput, match=r"^the server at h:1 is down — start it$"):  # its own error, as it said it
+        resolve("refusing:h:1", tmp_path, options)
+    with pytest.raises(BadInput, match=r"unknown model 'nope:x'.*\(installed: crashy, gone, refusing\)$"):
+        resolve("nope:x", tmp_path, options)

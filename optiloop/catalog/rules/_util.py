@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar, Union, cast
+from typing import TypeVar, cast
 
 import libcst as cst
 
@@ -23,7 +23,7 @@ DYNAMIC_SCOPE_NAMES = frozenset({"locals", "vars", "eval", "exec"})
 _EMPTY = cst.Module(body=[])
 
 CSTNodeT = TypeVar("CSTNodeT", bound=cst.CSTNode)
-Replacement = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.FlattenSentinel[cst.CSTNode]]]  # no `|` on 3.9
+Replacement = Callable[[cst.CSTNode], cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]]
 
 
 def code(node: cst.CSTNode) -> str:

@@ -98,7 +98,7 @@ class CountWithCounter(SafeRule):
         plan: dict[int, Replacement] = {}
         dicts: list[str] = []
         statements = list(func.body.body)
-        for before, loop in zip(statements, statements[1:]):
+        for before, loop in zip(statements, statements[1:], strict=False):
             if not (isinstance(loop, cst.For) and loop.asynchronous is None and loop.orelse is None):
                 continue
             d = _empty_dict(before, shadowed)
