@@ -30,7 +30,7 @@ DOCUMENTED = {
 }
 BASE_ENV = {"INPUT_PATH": ".", "INPUT_WORKLOAD": "", "INPUT_TESTS": "", "INPUT_MODEL": "", "INPUT_MAX_ITERATIONS": "5",
             "INPUT_ROUNDS": "", "INPUT_FAIL_ON_REGRESSION": "", "INPUT_COMMENT_WHEN_EMPTY": "false",
-            "INPUT_PUSH": "false", "INPUT_EXTRA_ARGS": "", "PROJECT_PYTHON": ""}
+            "INPUT_PUSH": "false", "INPUT_EXTRA_ARGS": "", "PROJECT_PYTHON": "", "INPUT_MEASURE": ""}
 
 
 def action() -> dict[str, Any]:
@@ -198,3 +198,16 @@ def test_third_party_actions_are_pinned_by_commit() -> None:
             assert re.fullmatch(r"[0-9a-f]{40}", ref) and version, f"{path.name}: {name}@{ref} is not pinned"
     pinned = {name for name, _, _ in re.findall(r"uses: (actions/[\w-]+)@(\S+)( +# v)?", ACTION.read_text())}
     assert pinned == {"actions/setup-python", "actions/cache", "actions/upload-artifact"}
+
+
+def test_cycles_installs_valgrind_first_and_reaches_optiloop(tmp_path: Path) -> None:
+    steps = action()["runs"]["steps"]
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    install = steps[names.index("Install valgrind")]
+    assert names.index("Install valgrind") < names.index("Run optiloop pr")
+    assert "inputs.measure == 'cycles'" in install["if"] and "--measure cycles" in install["if"]
+    assert "apt-get install -y -qq valgrind" in install["run"]
+    done = run_pr(tmp_path, INPUT_MEASURE="cycles")
+    assert done.returncode == 0, done.stderr
+    argv = json.loads(done.stdout)
+    assert argv[argv.index("--measure") + 1] == "cycles"
