@@ -6,7 +6,9 @@ it found a problem (worktrees, branch, run record, the info/exclude line) is rem
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from optiloop.baseline import Checked, make_trees, run_env
 from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
+from optiloop.executors.local import CostCounter, LocalExecutor
 from optiloop.journal import RECORD_DIR, Journal, new_run_id
 from optiloop.layout import resolve_python
 from optiloop.loop import Limits, Loop, Stages
@@ -141,6 +144,14 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
                                ws.env_for("baseline"), journal.artifact, settings.timeout,
                                on_note=lambda note: journal.event("note", text=note))
+    measurer, counter = _measurer(ws, journal, settings, workload, checked.choice)
+    baseline_lock = threading.Lock()  # the gates of all candidate trees share the baseline tree
+
+    def gate(side: str) -> Gate:
+        return Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
+                    replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb, side=side,
+                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock)
+
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
                                settings.timeout, on_note=lambda note: journal.event("note", text=note)),
@@ -148,10 +159,8 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
             lambda profile, read: [t for t in find_targets(profile, read) if keep(t)]),
         model=model,
         edit=apply_candidate,
-        verifier=Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
-                      replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb,
-                      test_timeout=settings.test_timeout),
-        measurer=_measurer(ws, journal, settings, workload, checked.choice),
+        verifier=LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter),
+        measurer=measurer,
         place=ws,
         journal=journal,
     )
@@ -160,12 +169,25 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                 ws.run_id)
 
 
-def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Workload, choice: Choice) -> Measurer:
+def jobs(settings: Settings) -> int:
+    """``--jobs``, by default the cores this process may run on."""
+    if settings.jobs:
+        return settings.jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Workload,
+              choice: Choice) -> tuple[Measurer, CostCounter | None]:
+    """The run's measurer, and how an executor counts a candidate's simulated cost (cycles measure only)."""
     timed = InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup, settings.timeout,
                                 budget=settings.measure_budget, max_memory_growth=settings.max_memory_growth)
     if choice.calibration is None:
-        return timed
-    return CyclesMeasurer(ws, workload, journal, timed, settings.min_speedup, choice.calibration)
+        return timed, None
+    cycles = CyclesMeasurer(ws, workload, journal, timed, settings.min_speedup, choice.calibration)
+    return cycles, cycles.count_candidate
 
 
 def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = None) -> bool:

@@ -76,6 +76,8 @@ class Settings(BaseModel):
     measure: Literal["time", "cycles", "auto"] = Field(
         "auto", description="what decides: wall time, simulated cycles (valgrind), or cycles where they fit")
     max_memory_growth: float = Field(1.5, ge=1.0, description="most a candidate may raise the workload's peak memory")
+    jobs: int | None = Field(None, ge=1, le=64, description="candidates verified (and counted) at once, each in "
+                                                          "its own worktree (default: the number of cores)")
     pass_env: tuple[str, ...] = Field((), description="names (or globs) of environment variables passed to the "
                                                       "project's tests and workload beyond the base set")
 

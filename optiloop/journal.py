@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import secrets
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,6 +102,7 @@ class Journal:
         self.artifacts = run_dir / "artifacts"
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self._events = run_dir / "events.jsonl"
+        self._lock = threading.Lock()  # --jobs: the verifying threads record events too, one whole line each
 
     @classmethod
     def create(cls, repo_root: Path, run_id: str) -> Journal:
@@ -113,7 +115,7 @@ class Journal:
     def event(self, kind: str, **data: Any) -> None:
         record = {"event": kind, "time": time.time(), **to_jsonable(data)}
         line = json.dumps(record, sort_keys=False, default=str) + "\n"
-        with open(self._events, "a", encoding="utf-8") as fh:
+        with self._lock, open(self._events, "a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())

@@ -143,13 +143,14 @@ class Loop:
     def _verify_and_measure(self, attempt: Attempt, edit: Applied, decide: Decide | None) -> Attempt:
         candidate, target = attempt.candidate, attempt.candidate.target
         files = {target.path: edit.new_module}
-        self.s.place.stage(files)
-        attempt = replace(attempt, checks=self.s.verifier.verify(candidate))
+        ahead = self.limits.max_iterations - len(self.attempts) - 1  # --jobs verifies the next ones alongside
+        upcoming = [c for c in self._pending if (c.target.key, normalized(c.new_source)) not in self._seen]
+        attempt = replace(attempt, checks=self.s.verifier.verify(candidate, files, upcoming[:max(0, ahead)]))
         if not all(c.passed for c in attempt.checks):
             return attempt
         predicted, bound = allowed(target.hotspot.total_frac, self.s.verifier.local_speedup)  # Amdahl or its bound
-        verdict = replace(self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key),
-                          predicted_bound=bound)
+        verdict = replace(self.s.measurer.compare(f"attempt-{attempt.number}", predicted, target.key,
+                                                  self.s.verifier.cost), predicted_bound=bound)
         attempt = replace(attempt, verdict=verdict)
         if verdict.accepted:  # the full suite, once per accepted candidate, before anyone decides or commits
             attempt = replace(attempt, checks=(*attempt.checks, self.s.verifier.confirm(candidate)))

@@ -238,7 +238,8 @@ def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> lis
 
 def clear_leftovers(repo: git.Repo, ws: Workspace) -> None:
     """Remove a dead run's worktrees and the lock files git left in them and on its branch."""
-    vcs.clear_worktrees(repo, [ws.tree_dir("candidate"), ws.tree_dir("baseline")], ws.branch)
+    extra = sorted(ws.root.glob("candidate-*")) if ws.root.is_dir() else []  # --jobs made more candidate trees
+    vcs.clear_worktrees(repo, [*extra, ws.tree_dir("candidate"), ws.tree_dir("baseline")], ws.branch)
     with contextlib.suppress(OSError):
         ws.root.rmdir()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from optiloop import verify
 from optiloop.measure import Measurer
+from optiloop.measure.cachegrind import Cost
 from optiloop.models import Model
 from optiloop.profiling import Profiler
 from optiloop.types import Attempt, Candidate, Check, EditResult, Profile, Target
@@ -25,8 +25,19 @@ class Place(Protocol):
     def commit(self, files: dict[str, str], message: str) -> str: ...
 
 
-class Verifier(verify.Verifier, Protocol):
-    """The correctness gate (a ``Gate``): ``verify`` before measuring, ``confirm`` before committing."""
+class Verifier(Protocol):
+    """The correctness gate on the candidate trees (an executor: ``executors.LocalExecutor``): ``verify``
+    before measuring, ``confirm`` before committing."""
+
+    local_speedup: float | None  # the original's replay time over the candidate's, from the last verify
+    cost: Cost | None  # the last verified candidate's simulated cost, when the cycles measure counted it
+
+    def verify(self, candidate: Candidate, files: dict[str, str],
+               upcoming: Sequence[Candidate] = ()) -> tuple[Check, ...]:
+        """Checks of ``candidate`` (whose edit writes ``files``), stopping at the first that fails; afterwards
+        it is staged in the candidate tree the measurer runs. ``upcoming``: the candidates the loop would try
+        next, which an executor may verify alongside."""
+        ...
 
     def confirm(self, candidate: Candidate) -> Check:
         """The full test suite on the staged candidate once it has measured faster (a passed Check saying so

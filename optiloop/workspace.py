@@ -3,15 +3,17 @@
 Two worktrees of the user's repository live under ``.optiloop/worktrees/<run-id>/``:
 ``baseline`` is on the work branch ``optiloop/<run-id>`` and always holds the accepted state;
 ``candidate`` is detached and reset to the branch head before each candidate is written into it,
-so the two can be measured side by side. The user's own checkout is only ever read.
+so the two can be measured side by side. With ``--jobs N``, up to ``N - 1`` more detached candidate trees
+(``candidate-1`` ...) are made when first needed, so several candidates can be verified at once. The user's
+own checkout is only ever read.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 import git
 
@@ -19,7 +21,7 @@ from optiloop import proc, vcs
 from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR
 
-Side = Literal["baseline", "candidate"]
+Side = str  # "baseline", "candidate", or another candidate tree: "candidate-1", "candidate-2", ...
 CARRY_MESSAGE = "optiloop: carry uncommitted changes from the checkout\n\nMade by optiloop --allow-dirty."
 
 
@@ -40,6 +42,9 @@ class Workspace:
         self.identity = vcs.identity_env(repo)
         self._trees: dict[Side, git.Repo] = {}
         self.keep: list[str] = []  # untracked paths the setup step made in the candidate tree
+        self.slots: list[Side] = ["candidate"]  # the candidate trees made so far
+        self._setup: tuple[str, float] | None = None  # the setup command, run in each tree made later too
+        self._lock = threading.RLock()  # the baseline tree's git is asked from the verifying threads of --jobs
 
     def create(self, carry_dirty: bool) -> None:
         """Make both worktrees from HEAD; with ``carry_dirty``, commit the checkout's uncommitted
@@ -75,13 +80,30 @@ class Workspace:
 
     def setup(self, cmd: str, timeout: float) -> None:
         """Run the setup step once in each tree (a build, an install into the tree's own environment)."""
-        for side in ("baseline", "candidate"):
-            done = self.run(cmd, side, timeout)
-            if not done.ok:
-                why = done.why()
-                raise BadInput(f"the setup command fails in the {side} worktree ({why})",
-                               f"make `{cmd}` succeed when run in a fresh clone of the project")
+        self._setup = (cmd, timeout)
+        for side in ("baseline", *self.slots):
+            self._set_up(side)
         self.keep = vcs.untracked(self._trees["candidate"])
+
+    def _set_up(self, side: Side) -> None:
+        if self._setup is None:
+            return
+        cmd, timeout = self._setup
+        done = self.run(cmd, side, timeout)
+        if not done.ok:
+            why = done.why()
+            raise BadInput(f"the setup command fails in the {side} worktree ({why})",
+                           f"make `{cmd}` succeed when run in a fresh clone of the project")
+
+    def ensure_slots(self, count: int) -> list[Side]:
+        """At least ``count`` candidate trees (the first is ``candidate``), made at the branch head and set up
+        as the others were; returns their sides."""
+        while len(self.slots) < count:
+            side = f"candidate-{len(self.slots)}"
+            self._trees[side] = vcs.add_worktree(self.repo, self.root / side, self.head())
+            self._set_up(side)
+            self.slots.append(side)
+        return self.slots[:count]
 
     def tree_dir(self, side: Side) -> Path:
         return self.root / side
@@ -90,7 +112,8 @@ class Workspace:
         return self.tree_dir(side) / self.subdir if self.subdir else self.tree_dir(side)
 
     def head(self) -> str:
-        return str(self._trees["baseline"].head.commit.hexsha)
+        with self._lock:
+            return str(self._trees["baseline"].head.commit.hexsha)
 
     def run(self, cmd: str, side: Side, timeout: float, cwd: str = ".",
             extra: Mapping[str, str] | None = None) -> proc.Completed:
@@ -101,12 +124,13 @@ class Workspace:
         with open(self.tree_dir(side) / relpath, encoding="utf-8", newline="") as fh:
             return fh.read()
 
-    def stage(self, files: Mapping[str, str]) -> None:
-        """Reset the candidate tree to the accepted state, then write ``files`` into it."""
-        vcs.reset_tree(self._trees["candidate"], self.head(), self.keep)
+    def stage(self, files: Mapping[str, str], side: Side = "candidate", head: str | None = None) -> None:
+        """Reset a candidate tree to the accepted state (``head``, when the caller knows it), then write
+        ``files`` into it."""
+        vcs.reset_tree(self._trees[side], head or self.head(), self.keep)
         for rel, text in files.items():
-            _write(self.tree_dir("candidate") / rel, text)
-        vcs.forget_bytecode(self.tree_dir("candidate"), files)
+            _write(self.tree_dir(side) / rel, text)
+        vcs.forget_bytecode(self.tree_dir(side), files)
 
     def stage_ref(self, ref: str) -> None:
         """Make the candidate tree an exact copy of ``ref`` (e.g. the run's base, to measure the whole run)."""
@@ -130,10 +154,11 @@ class Workspace:
 
     def close(self) -> None:
         """Remove the worktrees; the branch and its commits stay."""
-        for side in ("candidate", "baseline"):
+        for side in (*reversed(self.slots), "baseline"):
             vcs.remove_worktree(self.repo, self.tree_dir(side))
         shutil.rmtree(self.root, ignore_errors=True)
         self._trees.clear()
+        self.slots = ["candidate"]
 
     def remove_branch(self) -> bool:
         """Delete the work branch (after ``close``); False when git refused (e.g. it is checked out elsewhere)."""

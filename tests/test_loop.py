@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,20 @@ class Model:
 
 
 class Verifier:
+    """Stages the candidate as an executor does, then passes it unless it raises."""
+
     local_speedup = None
+    cost = None
 
     def __init__(self, place: Files) -> None:
         self.place = place
         self.confirmed: list[str] = []  # the candidates the full suite ran on
+        self.upcoming: list[int] = []  # how many candidates behind each one the loop offered
 
-    def verify(self, candidate: Candidate) -> tuple[Check, ...]:
+    def verify(self, candidate: Candidate, files: dict[str, str], upcoming: Sequence[Candidate] = ()
+               ) -> tuple[Check, ...]:
+        self.place.stage(files)
+        self.upcoming.append(len(upcoming))
         ok = "raise" not in self.place.staged.get("m.py", "")
         return (Check("tests", ok, "passed" if ok else "AssertionError"),)
 
@@ -85,7 +93,8 @@ class Measurer:
     def baseline(self) -> Measurement:
         return Measurement.of([1.0, 1.0])
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: object = None) -> Verdict:
         self.asked.append((label, predicted, target))
         fast = "min(" in self.place.staged.get("m.py", "")
         s = 2.0 if fast else 1.03 if "# slightly" in self.place.staged.get("m.py", "") else 1.0

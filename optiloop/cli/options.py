@@ -42,6 +42,8 @@ MeasureKind = Annotated[Optional[str], typer.Option(
         "auto (the default): cycles where valgrind is installed and a simulated run fits the budget."))]
 MaxMemoryGrowth = Annotated[Optional[float], typer.Option(
     help="Most a candidate may raise the workload's peak memory, e.g. 1.5 (the default).")]
+Jobs = Annotated[Optional[int], typer.Option(
+    help="Candidates verified (and counted) at the same time, each in its own worktree (default: the cores).")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
 
 

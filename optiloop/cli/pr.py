@@ -40,6 +40,7 @@ from optiloop.cli.options import (
     Candidates,
     Exclude,
     Include,
+    Jobs,
     MaxCost,
     MaxIterations,
     MaxMemoryGrowth,
@@ -130,13 +131,14 @@ def pr_command(
     pass_env: PassEnv = None,
     measure: MeasureKind = None,
     max_memory_growth: MaxMemoryGrowth = None,
+    jobs: Jobs = None,
 ) -> None:
     """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
     flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
         min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
         time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
-        measure=measure, max_memory_growth=max_memory_growth)
+        measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     env = dict(os.environ)
     with errors_to_exit():
         if fail_on_regression is not None and fail_on_regression < 0:

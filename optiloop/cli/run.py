@@ -18,6 +18,7 @@ from optiloop.cli.options import (
     Candidates,
     Exclude,
     Include,
+    Jobs,
     MaxCost,
     MaxIterations,
     MaxMemoryGrowth,
@@ -64,6 +65,7 @@ def run(
     pass_env: PassEnv = None,
     measure: MeasureKind = None,
     max_memory_growth: MaxMemoryGrowth = None,
+    jobs: Jobs = None,
     allow_dirty: AllowDirty = False,
     resume_id: Annotated[Optional[str], typer.Option("--resume", metavar="RUN-ID|last", help=(
         "Continue a killed run (its id, or last: the newest unfinished one) with its recorded settings; "
@@ -75,7 +77,7 @@ def run(
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
         time_budget=time_budget, cache=cache,
         setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
-        measure=measure, max_memory_growth=max_memory_growth)
+        measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     with errors_to_exit():
         if resume_id is None:
             prepared = prepare(path, flags, allow_dirty=allow_dirty)

@@ -17,6 +17,7 @@ from optiloop.cli.options import (
     Candidates,
     Exclude,
     Include,
+    Jobs,
     MaxCost,
     MaxMemoryGrowth,
     MeasureBudget,
@@ -63,6 +64,7 @@ def session(
     pass_env: PassEnv = None,
     measure: MeasureKind = None,
     max_memory_growth: MaxMemoryGrowth = None,
+    jobs: Jobs = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
@@ -70,7 +72,7 @@ def session(
         include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
         api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
         setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
-        measure=measure, max_memory_growth=max_memory_growth)
+        measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     with errors_to_exit():
         from optiloop import app
         from optiloop.session import Session

@@ -21,7 +21,7 @@ from optiloop.measure.cachegrind import Cost
 from optiloop.types import Applied, Candidate, Check, EditResult
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)
-Counter = Callable[[str, str], "Cost | None"]  # (side, label) -> the cost in that tree; None if it cannot be counted
+CostCounter = Callable[[str, str], "Cost | None"]  # (side, label) -> the cost in that tree, None if uncountable
 
 
 class SlotGate(Protocol):
@@ -67,7 +67,7 @@ class LocalExecutor:
     """The loop's verifier: ``verify`` before measuring, ``confirm`` before committing (see the module's doc)."""
 
     def __init__(self, trees: Trees, make_gate: Callable[[str], SlotGate], editor: Editor, jobs: int = 1,
-                 counter: Counter | None = None) -> None:
+                 counter: CostCounter | None = None) -> None:
         self.trees = trees
         self.make_gate = make_gate
         self.editor = editor

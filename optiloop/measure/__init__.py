@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from optiloop.measure.cachegrind import Cost
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees, decide
 from optiloop.measure.stats import Noise, amdahl
 from optiloop.types import Measurement, Verdict
@@ -21,10 +22,12 @@ class Measurer(Protocol):
 
     def baseline(self) -> Measurement: ...
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: Cost | None = None) -> Verdict:
         """A FASTER / NOT FASTER / UNKNOWN verdict on the staged candidate, confirmed on fresh samples when
         it passes. ``predicted``: the workload speedup the profile allows (Amdahl); ``target``: the target's
-        key, so the confirmation grows stricter with each further candidate of the same target."""
+        key, so the confirmation grows stricter with each further candidate of the same target; ``counted``:
+        the candidate's simulated cost where the verifier already counted it (the cycles measure)."""
         ...
 
 

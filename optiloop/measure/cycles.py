@@ -131,6 +131,14 @@ class CyclesMeasurer:
         """Wall-clock seconds of the baseline (an A/A timing, as the time measure takes it)."""
         return self.timed.baseline()
 
+    def count_candidate(self, side: Side, label: str) -> Cost | None:
+        """The candidate's cost in ``side``'s tree for the executor (``executors.LocalExecutor``); None when it
+        cannot be counted (``compare`` counts it again and says why)."""
+        try:
+            return self._count(side, label)
+        except CountError:
+            return None
+
     def _count(self, side: Side, label: str) -> Cost:
         cost = count_side(self.ws, side, self.workload, self.journal.artifact(f"cost/{label}/{side}"), self.timeout)
         self.journal.event("cost", label=label, side=side, cost=cost, cycles=cost.cycles)
@@ -146,12 +154,14 @@ class CyclesMeasurer:
                 raise RunFailure(f"the baseline workload failed under valgrind: {exc}") from None
         return self._base[1]
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
-        """Counts, then the guards, cheapest first; see the module's docstring."""
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: Cost | None = None) -> Verdict:
+        """Counts (the candidate's own where the verifier ``counted`` it already), then the guards, cheapest
+        first; see the module's docstring."""
         start = time.monotonic()
         base = self._baseline_cost()
         try:
-            cand = self._count("candidate", label)
+            cand = counted or self._count("candidate", label)
         except CountError as exc:
             return Verdict(0.0, 0.0, 0.0, False, False, f"the workload failed on the candidate: {exc}",
                            measure="cycles", seconds=time.monotonic() - start, predicted=predicted, cause="failed",

@@ -211,7 +211,8 @@ class InterleavedMeasurer:
 
     # -- A/B ----------------------------------------------------------------------------------
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: object = None) -> Verdict:
         """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
         that confirmation decides and is reported (the first measurement picked it, so it is biased).
 

@@ -22,6 +22,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,7 @@ class Gate:
         replay_factor: float = 20.0,
         side: Side = "candidate",
         test_timeout: float | None = None,
+        baseline_lock: threading.Lock | None = None,
     ) -> None:
         self.ws = workspace
         self.tests = tests
@@ -109,6 +111,9 @@ class Gate:
         self._baseline_ok: dict[tuple[str, str], bool] = {}
         self._held: tuple[CallLog | None, list[int], list[int]] = (None, [], [])  # log, held-out, left out
         self._full: tuple[Candidate, Check] | None = None  # the full suite's passed check, if verify ran it
+        # the gates of --jobs candidate trees share the baseline tree: captures, self-checks and baseline test
+        # runs there happen one at a time
+        self._baseline_lock = baseline_lock or threading.Lock()
 
     def verify(self, candidate: Candidate) -> tuple[Check, ...]:
         self.seconds = {}
@@ -151,12 +156,21 @@ class Gate:
 
     # -- imports and replay, in one fresh interpreter ------------------------------------------
 
+    def prepare(self, candidate: Candidate) -> None:
+        """Make what verifying ``candidate`` reads from the baseline tree (its target's captured calls and the
+        original's self-checks under both hash seeds), so gates of other candidate trees only read them."""
+        log = self.capture(candidate.target)
+        if log is not None:
+            self.self_check(candidate.target, log)
+            self.self_check(candidate.target, log, SECOND_SEED)
+
     def capture(self, target: Target) -> CallLog | None:
         """The captured calls of ``target`` on the baseline (made once per baseline commit)."""
         if self.replay_calls <= 0:
             return None
         start = time.perf_counter()
-        log = self.capturer.get(target)
+        with self._baseline_lock:
+            log = self.capturer.get(target)
         self.seconds["capture"] = self.seconds.get("capture", 0.0) + time.perf_counter() - start
         return log
 
@@ -212,6 +226,11 @@ class Gate:
         candidate's replay."""
         if log.path is None:
             return {"unstable": []}
+        with self._baseline_lock:
+            return self._self_check(target, log, seed)
+
+    def _self_check(self, target: Target, log: CallLog, seed: str) -> dict[str, Any]:
+        assert log.path is not None
         cached = log.path.parent / f"selfcheck-seed{seed}.json"
         found = _read_json(cached)
         if found is not None and "unstable" in found:
@@ -405,7 +424,8 @@ class Gate:
         a selection that fails there too is broken, and says nothing about the candidate."""
         key = (cmd, self.ws.head())
         if key not in self._baseline_ok:
-            self._baseline_ok[key] = self._run_tests("covering tests", cmd, "", "baseline").passed
+            with self._baseline_lock:
+                self._baseline_ok[key] = self._run_tests("covering tests", cmd, "", "baseline").passed
         return self._baseline_ok[key]
 
     def _failure(self, done: proc.Completed) -> str:
