@@ -29,9 +29,11 @@ from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.proc import child_env
 from optiloop.profiling import PySpyProfiler
+from optiloop.progress import BASELINE, COVERING, NO_PROGRESS, SETUP, TESTS, WORKLOAD, Progress
 from optiloop.resume import reconcile, release_lock, repair, restored_attempts, resumable, take_lock, trim_torn_event
+from optiloop.stages import TargetFinder
 from optiloop.targets import FindTargets
-from optiloop.types import RunSummary, Target, Workload
+from optiloop.types import Profile, RunSummary, Target, Workload
 from optiloop.verify import Gate
 from optiloop.verify.capture import hook_env
 from optiloop.workspace import Workspace
@@ -46,6 +48,7 @@ class Prepared:
     repo_root: Path
     base_sha: str
     notes: list[str]
+    progress: Progress = NO_PROGRESS  # what the run is doing, for a status line
 
 
 def _project(repo: git.Repo, path: Path) -> tuple[Path, str]:
@@ -82,12 +85,14 @@ def _check_syntax(ws: Workspace, scope: Scope) -> None:
 
 
 def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
-                    notes: list[str]) -> str | None:
+                    notes: list[str], progress: Progress = NO_PROGRESS) -> str | None:
     """Tests and workload must pass before any change, importing the project from the worktree; returns
     the workload's stdout if stable. What could not be checked goes to ``notes``."""
     tests, timeout = settings.tests or "", settings.timeout
     tree = ws.tree_dir("baseline")
     probe = ImportProbe(ws.root / "imported-from", top_level_names(tree, scope.files(tree)))
+    progress.stage(BASELINE)
+    progress.doing(TESTS)
     done = ws.run(tests, "baseline", settings.test_timeout or timeout, extra=probe.env("tests"))
     if not done.ok:
         last = done.why()
@@ -95,7 +100,9 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
                        f"make `{tests}` pass on HEAD first, or pass --tests with a command that passes")
     notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
     outputs, seconds = [], []
+    progress.doing(WORKLOAD)
     for i in range(2):
+        progress.step(i + 1, 2, "run")
         run = ws.run(workload.cmd, "baseline", timeout, workload.cwd, extra=probe.env("workload") if i == 0 else {})
         if not run.ok:
             last = run.why()
@@ -112,14 +119,15 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
 
 
 def _make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
-                notes: list[str]) -> str | None:
+                notes: list[str], progress: Progress = NO_PROGRESS) -> str | None:
     """The worktrees' setup step, the project's interpreter, then the baseline checks (see ``layout``)."""
     if settings.python:
         ws.env = python_env(ws.env, Path(settings.python), ws.root / "bin")
     if settings.setup:
+        progress.stage(SETUP)
         ws.setup(settings.setup, settings.timeout)
     _check_syntax(ws, scope)
-    return _check_baseline(ws, settings, workload, scope, notes)
+    return _check_baseline(ws, settings, workload, scope, notes, progress)
 
 
 def _check_timeable(ws: Workspace, workload: Workload, seconds: float, timeout: float) -> None:
@@ -143,9 +151,11 @@ def prepare(
     extra_env: Mapping[str, str] | None = None,
     keep: Callable[[Target], bool] | None = None,
     mode: str = "run",
+    progress: Progress = NO_PROGRESS,
 ) -> Prepared:
     """A ready loop on a new branch. ``keep`` narrows the targets (the PR bot: changed functions only);
-    ``mode`` ("run", "pr", "session") is recorded so reports can say what made the run."""
+    ``mode`` ("run", "pr", "session") is recorded so reports can say what made the run; ``progress``
+    hears what the run is doing (a status line)."""
     repo = vcs.open_repo(path)
     root, subdir = _project(repo, path)
     settings = load_settings(root / subdir if subdir else root, flags)
@@ -167,7 +177,7 @@ def prepare(
     layout_notes: list[str] = []
     try:
         ws.create(carry_dirty=bool(dirty))
-        expected = _make_trees(ws, settings, workload, scope, layout_notes)
+        expected = _make_trees(ws, settings, workload, scope, layout_notes, progress)
     except BaseException:
         ws.discard()
         if not had_record_dir:
@@ -180,15 +190,25 @@ def prepare(
     journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
                   deterministic_output=expected is not None, mode=mode)
-    loop = _build_loop(ws, journal, settings, model, workload, scope, expected, keep)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, expected, keep, progress)
     notes = [model_note, *layout_notes] if model_note else layout_notes
     if expected is None:
         notes.append("the workload's output differs between runs, so it is not compared with candidates'")
-    return Prepared(loop, ws, journal, settings, root, ws.head(), notes)
+    return Prepared(loop, ws, journal, settings, root, ws.head(), notes, progress)
+
+
+def _finder(find_targets: FindTargets, keep: Callable[[Target], bool] | None, progress: Progress) -> TargetFinder:
+    """``find_targets`` (narrowed by ``keep``) as a step of the profiling stage: it runs the tests for coverage."""
+    def find(profile: Profile, read: Callable[[str], str]) -> list[Target]:
+        progress.doing(COVERING)
+        return [t for t in find_targets(profile, read) if keep is None or keep(t)]
+
+    return find
 
 
 def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Model, workload: Workload,
-                scope: Scope, expected: str | None, keep: Callable[[Target], bool] | None = None) -> Loop:
+                scope: Scope, expected: str | None, keep: Callable[[Target], bool] | None = None,
+                progress: Progress = NO_PROGRESS) -> Loop:
     """The stages of a run on its worktrees, and the loop over them (shared by ``prepare`` and ``resume``)."""
     tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
@@ -196,18 +216,19 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                                on_note=lambda note: journal.event("note", text=note))
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
-                               settings.timeout, on_note=lambda note: journal.event("note", text=note)),
-        find_targets=find_targets if keep is None else (
-            lambda profile, read: [t for t in find_targets(profile, read) if keep(t)]),
+                               settings.timeout, on_note=lambda note: journal.event("note", text=note),
+                               progress=progress),
+        find_targets=_finder(find_targets, keep, progress),
         model=model,
         edit=apply_candidate,
         verifier=Gate(ws, tests, workload, expected, settings.timeout, journal.artifacts,
                       replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb,
-                      test_timeout=settings.test_timeout),
+                      test_timeout=settings.test_timeout, progress=progress),
         measurer=InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup,
-                                     settings.timeout, budget=settings.measure_budget),
+                                     settings.timeout, budget=settings.measure_budget, progress=progress),
         place=ws,
         journal=journal,
+        progress=progress,
     )
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
                                settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
@@ -231,7 +252,8 @@ RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
 
 
 def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
-           flags: Mapping[str, Any] | None = None, finished_ok: bool = False) -> Prepared:
+           flags: Mapping[str, Any] | None = None, finished_ok: bool = False,
+           progress: Progress = NO_PROGRESS) -> Prepared:
     """A killed run (``run_id``, or "last": the newest unfinished run) ready to go on where it stopped.
 
     Its settings are the recorded ones (``flags`` may raise only the budgets in ``RESUME_FLAGS``). Its
@@ -268,14 +290,14 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
         repair(repo, ws)
         notes = reconcile(repo, journal, ws, str(started["base"]))
         try:
-            expected = _make_trees(ws, settings, workload, scope, layout_notes)
+            expected = _make_trees(ws, settings, workload, scope, layout_notes, progress)
         except BadInput as exc:
             raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
     except BaseException:
         ws.close()
         release_lock(journal.dir)
         raise
-    loop = _build_loop(ws, journal, settings, model, workload, scope, expected)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, expected, progress=progress)
     attempts = restored_attempts(journal)
     loop.restore(attempts)
     if isinstance(loop.s.measurer, InterleavedMeasurer):  # the stricter confirmation goes on counting
@@ -288,4 +310,4 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
         notes.append(model_note)
     if expected is None:
         notes.append("the workload's output differs between runs, so it is not compared with candidates'")
-    return Prepared(loop, ws, journal, settings, root, str(started["base"]), notes)
+    return Prepared(loop, ws, journal, settings, root, str(started["base"]), notes, progress)
