@@ -31,6 +31,10 @@ Python = Annotated[Optional[str], typer.Option(
     "--python", help="The project's interpreter, which runs its tests and workload (default: python on PATH).")]
 TestTimeout = Annotated[Optional[float], typer.Option(help="Seconds one run of the test suite may take.")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=(
+    "No status line and no progress lines on stderr: only the result, and errors."))]
+Json = Annotated[bool, typer.Option("--json", help=(
+    "Print the summary as JSON on stdout (and nothing else there); the table goes to stderr."))]
 
 
 def settings_flags(**given: Any) -> dict[str, Any]:
