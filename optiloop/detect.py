@@ -110,7 +110,7 @@ def _make(project: Path) -> Found | None:
     return None
 
 
-def test_commands(project: Path) -> list[Found]:
+def runner_commands(project: Path) -> list[Found]:
     """Every test command the project's files suggest, the preferred first (one per runner)."""
     tool = _tool(project)
     files = _test_files(project)
@@ -138,7 +138,7 @@ def runs_something(path: Path) -> bool:
     return False
 
 
-def workloads(project: Path) -> list[Found]:
+def workload_commands(project: Path) -> list[Found]:
     """Every workload command the project's files suggest, the preferred first."""
     found: list[Found] = []
     if (project / "bench.py").is_file() and runs_something(project / "bench.py"):

@@ -20,7 +20,7 @@ from optiloop import proc
 from optiloop.cli.common import errors_to_exit, progress, say
 from optiloop.cli.status import status_line
 from optiloop.config import Settings
-from optiloop.detect import Found, test_commands, workloads
+from optiloop.detect import Found, runner_commands, workload_commands
 from optiloop.errors import BadInput
 from optiloop.progress import WORKLOAD, Progress
 
@@ -134,8 +134,8 @@ def init(
         pyproject = project / "pyproject.toml"
         old = pyproject.read_bytes() if pyproject.is_file() else None
         new_pyproject(old, "", "")  # refuses before any question: not TOML, or a table already there
-        test_cmd, test_why = choose(tests, test_commands(project), "test command", "--tests", "pytest -q")
-        work_cmd, work_why = choose(workload, workloads(project), "workload", "--workload", "python bench.py")
+        test_cmd, test_why = choose(tests, runner_commands(project), "test command", "--tests", "pytest -q")
+        work_cmd, work_why = choose(workload, workload_commands(project), "workload", "--workload", "python bench.py")
         seconds = try_workload(work_cmd, project, timeout, status)
         added = new_pyproject(old, work_cmd, test_cmd)
         with open(pyproject, "ab") as fh:  # appended: what was there stays byte for byte
