@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from optiloop import report
 from tests.conftest import git, make_repo, optiloop, snapshot
 
 CORE = '''\
@@ -119,6 +122,21 @@ def test_allow_dirty_carries_changes_into_the_branch(tmp_path: Path, python_on_p
     assert subjects[0] == "optiloop: carry uncommitted changes from the checkout"
     assert git(repo, "show", f"{branch}:README.md") == "changed after staging\n"
     assert "sum(items) + 0" in git(repo, "show", f"{branch}:pkg/core.py")
+
+
+def test_json_puts_the_report_alone_on_stdout_and_quiet_keeps_stderr_still(
+        tmp_path: Path, python_on_path: dict[str, str]) -> None:
+    repo = project(tmp_path / "repo")
+    done = optiloop(*run_args(repo, "--max-iterations", "1", "--json", "--quiet"), env=python_on_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, json.loads((Path(report.__file__).parent / "schema.json").read_text()),
+                        cls=jsonschema.Draft202012Validator)
+    (run,) = (repo / ".optiloop" / "runs").iterdir()
+    assert data["run"]["id"] == run.name and data["run"]["status"] == "finished"
+    assert data["run"]["branch"] == f"optiloop/{run.name}" and data["counts"]["attempts"] == 1
+    assert data == json.loads(optiloop("report", "last", "--path", str(repo), "--format", "json").stdout)
+    assert done.stderr == ""  # --quiet: no progress lines, and with --json no summary table either
 
 
 def listing(repo: Path) -> list[str]:
