@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
@@ -43,10 +43,13 @@ def elapsed(seconds: float) -> str:
 
 class StatusLine:
     """A ``Progress`` drawn as one live line on ``console`` (a terminal), shown after ``delay`` seconds
-    of anything and kept until ``idle`` or ``close``."""
+    of anything and kept until ``idle`` or ``close``. What ``also`` (consoles on the same terminal: stdout's)
+    print meanwhile goes above the line too."""
 
-    def __init__(self, console: Console, delay: float = DELAY, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, console: Console, delay: float = DELAY, clock: Callable[[], float] = time.monotonic,
+                 also: Sequence[Console] = ()) -> None:
         self.console = console
+        self.also = tuple(also)
         self.delay = delay
         self.clock = clock
         self.started = clock()
@@ -83,6 +86,8 @@ class StatusLine:
         """Take the line off the terminal (a person is about to read or type); the next stage brings it back."""
         live, self._live = self._live, None
         if live is not None:
+            for other in self.also:
+                other.pop_render_hook()
             live.stop()
         with self._lock:
             self.shown = False
@@ -126,6 +131,8 @@ class StatusLine:
         self._live = Live(console=self.console, get_renderable=self.render, transient=True, refresh_per_second=4,
                           redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
         self._live.start()
+        for other in self.also:  # the line moves down under what they print, as under the console's own output
+            other.push_render_hook(self._live)
 
 
 def wanted(console: Console, quiet: bool) -> bool:
@@ -139,7 +146,8 @@ def status_line(quiet: bool = False, console: Console | None = None) -> Iterator
     ``wanted``, else one that draws nothing. With ``quiet`` the dim progress lines are off as well."""
     console = console if console is not None else common.err
     common.quiet(quiet)
-    line = StatusLine(console) if wanted(console, quiet) else None
+    same_terminal = (common.out,) if console is common.err and common.out.is_terminal else ()
+    line = StatusLine(console, also=same_terminal) if wanted(console, quiet) else None
     try:
         yield line if line is not None else NO_PROGRESS
     finally:

@@ -117,6 +117,21 @@ def test_drawn_on_the_terminal_and_taken_off_at_the_end() -> None:
     assert line.text().startswith("candidate 2")
 
 
+def test_what_stdout_prints_on_the_same_terminal_goes_above_the_line() -> None:
+    screen = io.StringIO()
+    err = Console(file=screen, force_terminal=True, width=120)
+    out = Console(file=screen, force_terminal=True, width=120)
+    line = StatusLine(err, delay=0.0, also=[out])
+    line.stage("candidate", "pkg/core.py::dedupe", 1)
+    out.print("a diff the session shows")
+    drawn = screen.getvalue()
+    printed = drawn.index("a diff the session shows")
+    assert "candidate 1 · pkg/core.py::dedupe" in drawn[printed:]  # the line is drawn (again) below it
+    line.close()
+    out.print("after")  # no hook left behind
+    assert "candidate 1" not in screen.getvalue()[screen.getvalue().index("after"):]
+
+
 def test_a_run_in_a_real_terminal_shows_the_line_and_a_pipe_never_does(
         tmp_path: Path, python_on_path: dict[str, str]) -> None:
     """A terminal (a pty) gets the live line, e.g. while the baseline is measured; the same run piped gets
