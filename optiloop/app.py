@@ -32,6 +32,7 @@ from optiloop.measure.cycles import Choice, CyclesMeasurer, require_valgrind
 from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.profiling import PySpyProfiler
+from optiloop.progress import COVERING, NO_PROGRESS, Progress
 from optiloop.resume import (
     reconcile,
     release_lock,
@@ -42,8 +43,9 @@ from optiloop.resume import (
     take_lock,
     trim_torn_event,
 )
+from optiloop.stages import TargetFinder
 from optiloop.targets import FindTargets
-from optiloop.types import RunSummary, Target, Workload
+from optiloop.types import Profile, RunSummary, Target, Workload
 from optiloop.verify import Gate
 from optiloop.workspace import Workspace
 
@@ -58,6 +60,7 @@ class Prepared:
     base_sha: str
     notes: list[str]
     branch_removed: bool = False  # ``finish`` removed the branch: the run committed nothing
+    progress: Progress = NO_PROGRESS  # what the run is doing, for a status line
 
 
 def _project(repo: git.Repo, path: Path) -> tuple[Path, str]:
@@ -84,9 +87,11 @@ def prepare(
     extra_env: Mapping[str, str] | None = None,
     keep: Callable[[Target], bool] | None = None,
     mode: str = "run",
+    progress: Progress = NO_PROGRESS,
 ) -> Prepared:
     """A ready loop on a new branch. ``keep`` narrows the targets (the PR bot: changed functions only);
-    ``mode`` ("run", "pr", "session") is recorded so reports can say what made the run."""
+    ``mode`` ("run", "pr", "session") is recorded so reports can say what made the run; ``progress``
+    hears what the run is doing (a status line)."""
     repo = vcs.open_repo(path)
     root, subdir = _project(repo, path)
     settings = load_settings(root / subdir if subdir else root, flags)
@@ -110,7 +115,7 @@ def prepare(
     layout_notes: list[str] = []
     try:
         ws.create(carry_dirty=bool(dirty))
-        checked = make_trees(ws, settings, workload, scope, layout_notes)
+        checked = make_trees(ws, settings, workload, scope, layout_notes, progress)
     except BaseException:
         ws.discard()
         if not had_record_dir:
@@ -124,8 +129,9 @@ def prepare(
                   base=ws.head(), settings=settings.model_dump(), model=model.name,
                   deterministic_output=checked.expected is not None, mode=mode, measure=checked.choice.measure,
                   measure_why=checked.choice.why)
-    loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep)
-    return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]))
+    loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep, progress)
+    return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]),
+                    progress=progress)
 
 
 def _notes(checked: Checked, notes: list[str]) -> list[str]:
@@ -137,32 +143,43 @@ def _notes(checked: Checked, notes: list[str]) -> list[str]:
     return found
 
 
+def _finder(find_targets: FindTargets, keep: Callable[[Target], bool] | None, progress: Progress) -> TargetFinder:
+    """``find_targets`` (narrowed by ``keep``) as a step of the profiling stage: it runs the tests for coverage."""
+    def find(profile: Profile, read: Callable[[str], str]) -> list[Target]:
+        progress.doing(COVERING)
+        return [t for t in find_targets(profile, read) if keep is None or keep(t)]
+
+    return find
+
+
 def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Model, workload: Workload,
-                scope: Scope, checked: Checked, keep: Callable[[Target], bool] | None = None) -> Loop:
+                scope: Scope, checked: Checked, keep: Callable[[Target], bool] | None = None,
+                progress: Progress = NO_PROGRESS) -> Loop:
     """The stages of a run on its worktrees, and the loop over them (shared by ``prepare`` and ``resume``)."""
     tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
                                ws.env_for("baseline"), journal.artifact, settings.timeout,
                                on_note=lambda note: journal.event("note", text=note))
-    measurer, counter = _measurer(ws, journal, settings, workload, checked.choice)
+    measurer, counter = _measurer(ws, journal, settings, workload, checked.choice, progress)
     baseline_lock = threading.Lock()  # the gates of all candidate trees share the baseline tree
 
     def gate(side: str) -> Gate:
         return Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
                     replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb, side=side,
-                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock)
+                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock, progress=progress)
 
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
-                               settings.timeout, on_note=lambda note: journal.event("note", text=note)),
-        find_targets=find_targets if keep is None else (
-            lambda profile, read: [t for t in find_targets(profile, read) if keep(t)]),
+                               settings.timeout, on_note=lambda note: journal.event("note", text=note),
+                               progress=progress),
+        find_targets=_finder(find_targets, keep, progress),
         model=model,
         edit=apply_candidate,
         verifier=LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter),
         measurer=measurer,
         place=ws,
         journal=journal,
+        progress=progress,
     )
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
                                settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
@@ -179,11 +196,12 @@ def jobs(settings: Settings) -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Workload,
-              choice: Choice) -> tuple[Measurer, CostCounter | None]:
+def _measurer(ws: Workspace, journal: Journal, settings: Settings, workload: Workload, choice: Choice,
+              progress: Progress = NO_PROGRESS) -> tuple[Measurer, CostCounter | None]:
     """The run's measurer, and how an executor counts a candidate's simulated cost (cycles measure only)."""
     timed = InterleavedMeasurer(ws, workload, journal, settings.rounds, settings.min_speedup, settings.timeout,
-                                budget=settings.measure_budget, max_memory_growth=settings.max_memory_growth)
+                                budget=settings.measure_budget, max_memory_growth=settings.max_memory_growth,
+                                progress=progress)
     if choice.calibration is None:
         return timed, None
     cycles = CyclesMeasurer(ws, workload, journal, timed, settings.min_speedup, choice.calibration)
@@ -214,7 +232,7 @@ def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = N
 
 
 def _reopen(repo: git.Repo, journal: Journal, ws: Workspace, base: str, settings: Settings, workload: Workload,
-            scope: Scope, layout_notes: list[str]) -> tuple[list[str], Checked]:
+            scope: Scope, layout_notes: list[str], progress: Progress = NO_PROGRESS) -> tuple[list[str], Checked]:
     """Take the run's lock, make its branch again if the run removed it empty, rebuild the worktrees, reconcile
     the record with the branch and check the baseline at its head; (notes on the repair, the workload's stable
     output). On failure, whatever it made is undone and the lock released."""
@@ -226,7 +244,7 @@ def _reopen(repo: git.Repo, journal: Journal, ws: Workspace, base: str, settings
         repair(repo, ws)
         notes = reconcile(repo, journal, ws, base)
         try:
-            return notes, make_trees(ws, settings, workload, scope, layout_notes)
+            return notes, make_trees(ws, settings, workload, scope, layout_notes, progress)
         except BadInput as exc:
             raise BadInput(f"at the head of {ws.branch}: {exc.message}", exc.hint) from None
     except BaseException:
@@ -241,7 +259,8 @@ RESUME_FLAGS = ("max_iterations", "time_budget", "max_cost")
 
 
 def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
-           flags: Mapping[str, Any] | None = None, finished_ok: bool = False) -> Prepared:
+           flags: Mapping[str, Any] | None = None, finished_ok: bool = False,
+           progress: Progress = NO_PROGRESS) -> Prepared:
     """A killed run (``run_id``, or "last": the newest unfinished run) ready to go on where it stopped.
 
     Its settings are the recorded ones (``flags`` may raise only the budgets in ``RESUME_FLAGS``). Its
@@ -274,8 +293,8 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     layout_notes: list[str] = []
     measure = str(started.get("measure") or settings.measure)  # the run's measure, decided again at the head
     notes, checked = _reopen(repo, journal, ws, str(started["base"]), settings.model_copy(update={"measure": measure}),
-                             workload, scope, layout_notes)
-    loop = _build_loop(ws, journal, settings, model, workload, scope, checked)
+                             workload, scope, layout_notes, progress)
+    loop = _build_loop(ws, journal, settings, model, workload, scope, checked, progress=progress)
     attempts = restored_attempts(journal)
     loop.restore(attempts)
     if isinstance(loop.s.measurer, InterleavedMeasurer):  # the stricter confirmation goes on counting
@@ -284,4 +303,5 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
                   accepted=[a.commit for a in attempts if a.accepted], reconciled=notes, flags=changed,
                   deterministic_output=checked.expected is not None)
     notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes, *layout_notes, model_note]
-    return Prepared(loop, ws, journal, settings, root, str(started["base"]), _notes(checked, notes))
+    return Prepared(loop, ws, journal, settings, root, str(started["base"]), _notes(checked, notes),
+                    progress=progress)

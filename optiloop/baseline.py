@@ -18,6 +18,7 @@ from optiloop.measure.cycles import Choice, choose
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, pyperf_command
 from optiloop.paths import Scope
 from optiloop.proc import child_env, withheld
+from optiloop.progress import BASELINE, NO_PROGRESS, SETUP, TESTS, WORKLOAD, Progress
 from optiloop.types import Workload
 from optiloop.verify.capture import hook_env
 from optiloop.workspace import Workspace
@@ -64,13 +65,15 @@ def _check_syntax(ws: Workspace, scope: Scope) -> None:
 
 
 def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope: Scope,
-                    notes: list[str]) -> tuple[str | None, float]:
+                    notes: list[str], progress: Progress = NO_PROGRESS) -> tuple[str | None, float]:
     """Tests and workload must pass before any change, importing the project from the worktree; returns
     the workload's stdout if stable, and the seconds of its faster plain run. What could not be checked goes
     to ``notes``."""
     tests, timeout = settings.tests or "", settings.timeout
     tree = ws.tree_dir("baseline")
     probe = ImportProbe(ws.root / "imported-from", top_level_names(tree, scope.files(tree)))
+    progress.stage(BASELINE)
+    progress.doing(TESTS)
     done = ws.run(tests, "baseline", settings.test_timeout or timeout, extra=probe.env("tests"))
     if not done.ok:
         last = done.why()
@@ -79,7 +82,9 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
                        + trimmed_hint(settings.pass_env, done.tail()))
     notes.extend(n for n in [probe.check("tests", tests, tree)] if n)
     outputs, seconds = [], []
+    progress.doing(WORKLOAD)
     for i in range(2):
+        progress.step(i + 1, 2, "run")
         run = ws.run(workload.cmd, "baseline", timeout, workload.cwd, extra=probe.env("workload") if i == 0 else {})
         if not run.ok:
             last = run.why()
@@ -96,18 +101,20 @@ def _check_baseline(ws: Workspace, settings: Settings, workload: Workload, scope
     return (outputs[0] if outputs[0] == outputs[1] else None), min(seconds)
 
 
-def make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Scope, notes: list[str]) -> Checked:
+def make_trees(ws: Workspace, settings: Settings, workload: Workload, scope: Scope, notes: list[str],
+               progress: Progress = NO_PROGRESS) -> Checked:
     """The worktrees' setup step, the project's interpreter, the baseline checks (see ``layout``), then the
     measure (``measure.cycles.choose``: its A/A count of cycles runs here, on the checked baseline)."""
     if settings.python:
         ws.env = python_env(ws.env, Path(settings.python), ws.root / "bin")
     if settings.setup:
+        progress.stage(SETUP)
         try:
             ws.setup(settings.setup, settings.timeout)
         except BadInput as exc:
             raise BadInput(exc.message, exc.hint + trimmed_hint(settings.pass_env, exc.message)) from None
     _check_syntax(ws, scope)
-    expected, seconds = _check_baseline(ws, settings, workload, scope, notes)
+    expected, seconds = _check_baseline(ws, settings, workload, scope, notes, progress)
     if settings.measure != "time" and not settings.python and (python := real_python(ws.env)) is not None:
         ws.env = python_env(ws.env, python, ws.root / "bin")  # a pyenv shim would be simulated too, on every run
     choice = choose(settings.measure, ws, workload, seconds, settings.measure_budget, ws.root / "calibration")

@@ -132,6 +132,7 @@ class Loop:
         """Apply, verify, measure and (if it is a real speedup) commit one candidate."""
         number = len(self.attempts) + 1
         target = candidate.target
+        self.s.progress.stage("candidate", target.key, number)
         self.s.journal.event("candidate", number=number, target=target.key, origin=candidate.origin,
                              rationale=candidate.rationale, source=candidate.new_source)
         edit = self.s.edit(self.s.place.read(target.path), target.qualname, candidate.new_source, target.path)
@@ -202,6 +203,7 @@ class Loop:
 
     def _ask(self, target: Target, hint: str | None) -> None:
         target, repair, refine = self.followups.take(target)
+        self.s.progress.stage("asking the model", target.key)
         request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
                           repair, refine)
         self._pending = list(self.s.model.propose(request))

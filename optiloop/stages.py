@@ -10,6 +10,7 @@ from optiloop.measure import Measurer
 from optiloop.measure.cachegrind import Cost
 from optiloop.models import Model
 from optiloop.profiling import Profiler
+from optiloop.progress import NO_PROGRESS, Progress
 from optiloop.types import Attempt, Candidate, Check, EditResult, Profile, Target
 
 
@@ -64,3 +65,4 @@ class Stages:
     measurer: Measurer
     place: Place
     journal: Recorder
+    progress: Progress = NO_PROGRESS  # what the loop is doing, for a status line

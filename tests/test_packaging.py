@@ -24,4 +24,5 @@ def test_wheel_ships_prompts_and_examples(tmp_path: Path) -> None:
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert "optiloop/cli/__init__.py" in names
     assert "optiloop/report/schema.json" in names
+    assert "optiloop/report/pr-schema.json" in names  # what `optiloop pr --json` follows
     assert "optiloop/verify/hook/_optiloop_tape.py" in names

@@ -99,7 +99,8 @@ class Regression:
 
 
 def check_regression(path: Path, repo: git.Repo, base: str, head: str, workload: str, settings: CompareSettings,
-                     env: Mapping[str, str], allowed: float | None = None) -> Regression:
+                     env: Mapping[str, str], allowed: float | None = None,
+                     on_round: Callable[[int, int], None] | None = None) -> Regression:
     """The workload at ``head`` (side A) against the merge base of ``base`` and ``head`` (side B),
     interleaved, with ``1 + allowed`` as the speedup B must show: the measurement goes on while that is
     unclear and stops as soon as it is settled. A workload that cannot run at the base (not there yet,
@@ -113,7 +114,7 @@ def check_regression(path: Path, repo: git.Repo, base: str, head: str, workload:
         return Regression(merge_base, head_sha, skipped="the head is the merge base", allowed=allowed)
     how = replace(settings, min_speedup=1.0 + (allowed or 0.0))
     try:
-        compared = compare(path, head_sha, merge_base, workload, how, env)
+        compared = compare(path, head_sha, merge_base, workload, how, env, on_round)
     except (BadInput, RunFailure) as exc:
         return Regression(merge_base, head_sha, skipped=exc.message, allowed=allowed)
     return Regression(merge_base, head_sha, compared.verdict, allowed=allowed)

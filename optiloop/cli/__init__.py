@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from optiloop.cli import bench, compare, demo, pr, profile, run, runs, session, undo
+from optiloop.cli import bench, compare, demo, init, pr, profile, run, runs, session, undo
 
 app = typer.Typer(
     name="optiloop",
@@ -13,6 +15,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(given: bool) -> None:
+    if given:
+        from optiloop import __version__
+
+        typer.echo(f"optiloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print optiloop's version and exit.")] = False,
+) -> None:
+    """Make Python code faster, and prove every speedup."""
+
+
+app.command("init")(init.init)
 app.command("run")(run.run)
 app.command("demo")(demo.demo)
 app.command("profile")(profile.profile)

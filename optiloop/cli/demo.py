@@ -16,6 +16,7 @@ from optiloop.app import prepare
 from optiloop.cli.common import errors_to_exit, progress, say
 from optiloop.cli.execute import execute
 from optiloop.cli.options import MeasureKind
+from optiloop.cli.status import status_line
 from optiloop.errors import BadInput, RunFailure
 from optiloop.resources import data_dir
 
@@ -43,7 +44,7 @@ def demo(
     measure: MeasureKind = None,
 ) -> None:
     """Copy an example into a new git repository and speed it up with the offline builtin model."""
-    with errors_to_exit():
+    with errors_to_exit(), status_line() as status:
         if example not in examples():
             raise BadInput(f"there is no example called '{example}'", f"choose one of: {', '.join(examples())}")
         parent = Path(tempfile.mkdtemp(prefix="optiloop-demo-", dir=directory))
@@ -52,7 +53,7 @@ def demo(
         # The example's commands say `python`: make that the interpreter optiloop runs on.
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         flags = {"model": "builtin", "max_iterations": max_iterations, "rounds": rounds, "measure": measure}
-        prepared = prepare(repo, flags, extra_env={"PATH": path}, mode="demo")
+        prepared = prepare(repo, flags, extra_env={"PATH": path}, mode="demo", progress=status)
         progress("model: builtin (offline catalog of verified rewrites; no key needed)")
         summary = execute(prepared)
         if not summary.accepted:

@@ -7,14 +7,16 @@ from rich.console import Console
 from optiloop.app import Prepared, finish
 from optiloop.cli.common import out, progress
 from optiloop.measure.total import measure_total
+from optiloop.progress import WHOLE_RUN
 from optiloop.report import write_reports
 from optiloop.report.terminal import attempt_line, closing_lines, noise_line, summary_table
 from optiloop.types import RunSummary, Verdict, Workload
 
 
-def execute(prepared: Prepared, console: Console = out) -> RunSummary:
+def execute(prepared: Prepared, console: Console | None = out) -> RunSummary:
     """Baseline, profile, then attempts until the budget or the ideas run out; the summary table and
-    closing lines go to ``console`` (stdout, or stderr where stdout is kept for something else)."""
+    closing lines go to ``console`` (stdout, or stderr where stdout is kept for something else; None:
+    nowhere, for ``--json --quiet``)."""
     loop = prepared.loop
     loop.on_note = lambda note: progress(f"note: {note}")
     for note in prepared.notes:
@@ -43,6 +45,9 @@ def execute(prepared: Prepared, console: Console = out) -> RunSummary:
     finally:
         finish(prepared, summary if summary is not None else loop.summary(), error)
         report = write_reports(prepared.journal.dir)
+    prepared.progress.idle()
+    if console is None:
+        return summary
     console.print(summary_table(summary))
     for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report,
                                prepared.branch_removed):
@@ -56,7 +61,9 @@ def record_total(prepared: Prepared, summary: RunSummary) -> Verdict | None:
         return None
     ws = prepared.workspace
     progress(f"measuring the whole run: the branch head against the base {prepared.base_sha[:10]} ...")
+    prepared.progress.stage(WHOLE_RUN)
     verdict = measure_total(ws, Workload(prepared.settings.workload), prepared.base_sha, prepared.settings.rounds,
-                            prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total")
+                            prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total",
+                            on_round=prepared.progress.step)
     prepared.journal.event("total", verdict=verdict, base=prepared.base_sha, head=ws.head())
     return verdict

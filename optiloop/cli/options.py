@@ -45,6 +45,10 @@ MaxMemoryGrowth = Annotated[Optional[float], typer.Option(
 Jobs = Annotated[Optional[int], typer.Option(
     help="Candidates verified (and counted) at the same time, each in its own worktree (default: the cores).")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=(
+    "No status line and no progress lines on stderr: only the result, and errors."))]
+Json = Annotated[bool, typer.Option("--json", help=(
+    "Print the summary as JSON on stdout (and nothing else there); the table goes to stderr."))]
 
 
 def settings_flags(**given: Any) -> dict[str, Any]:

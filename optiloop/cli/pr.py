@@ -6,16 +6,19 @@ Markdown to stdout. In GitHub Actions the PR comes from the event payload; see d
 
 from __future__ import annotations
 
+import json as jsonlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from git import Repo
 
 from optiloop import vcs
 from optiloop.app import prepare
-from optiloop.bot.changed import Key, changed_definitions, resolve
+from optiloop.bot.changed import changed_definitions, resolve
 from optiloop.bot.event import PullRequest, in_actions, pull_request
 from optiloop.bot.github import GitHub
 from optiloop.bot.pr import (
@@ -30,6 +33,7 @@ from optiloop.bot.pr import (
     push_suggestion,
     write_outputs,
 )
+from optiloop.bot.summary import PrOutcome
 from optiloop.cli.common import err, errors_to_exit, progress, say
 from optiloop.cli.compare import compare_settings
 from optiloop.cli.execute import execute
@@ -41,6 +45,7 @@ from optiloop.cli.options import (
     Exclude,
     Include,
     Jobs,
+    Json,
     MaxCost,
     MaxIterations,
     MaxMemoryGrowth,
@@ -52,6 +57,7 @@ from optiloop.cli.options import (
     ProjectPath,
     Prompts,
     Python,
+    Quiet,
     Rounds,
     Setup,
     Tests,
@@ -60,19 +66,30 @@ from optiloop.cli.options import (
     Workload,
     settings_flags,
 )
-from optiloop.config import load_settings
-from optiloop.errors import BadInput, RunFailure
+from optiloop.cli.status import status_line
+from optiloop.config import Settings, load_settings
+from optiloop.errors import BadInput, CheckFailed, OptiloopError, RunFailure
 from optiloop.proc import child_env
+from optiloop.progress import REGRESSION, Progress
 from optiloop.report import render
 from optiloop.report.record import RunRecord
 
+Notice = Callable[[str], None]
 
-def notice(text: str, env: Mapping[str, str]) -> None:
-    """A line GitHub Actions shows as a notice; a plain note elsewhere."""
-    if in_actions(env):
-        say(f"::notice::{text}")
-    else:
-        progress(f"note: {text}")
+
+def notifier(env: dict[str, str], outcome: PrOutcome, json: bool) -> Notice:
+    """A line GitHub Actions shows as a notice (on stderr with --json, whose stdout is the JSON alone);
+    a plain note elsewhere. With --json it is also among the JSON's notes."""
+    def notice(text: str) -> None:
+        outcome.notes.append(text)
+        if in_actions(env) and json:
+            err.print(f"::notice::{text}", markup=False)
+        elif in_actions(env):
+            say(f"::notice::{text}")
+        else:
+            progress(f"note: {text}")
+
+    return notice
 
 
 def _pr_details(gh: GitHub, pr: PullRequest) -> PullRequest:
@@ -132,104 +149,150 @@ def pr_command(
     measure: MeasureKind = None,
     max_memory_growth: MaxMemoryGrowth = None,
     jobs: Jobs = None,
+    quiet: Quiet = False,
+    json: Json = False,
 ) -> None:
-    """Optimize the hot functions a pull request changed; comment once on the PR with the evidence."""
+    """Optimize the hot functions a pull request changed; comment once on the PR with the evidence.
+
+    With --json, stdout holds one JSON object (``optiloop/report/pr-schema.json``) instead of the comment."""
     flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
         min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
         candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
-        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
-        measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
+        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout,
+        pass_env=pass_env, measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     env = dict(os.environ)
-    with errors_to_exit():
+    with errors_to_exit(), status_line(quiet) as status:
         if fail_on_regression is not None and fail_on_regression < 0:
             raise BadInput(f"--fail-on-regression {fail_on_regression} is negative", "pass e.g. 0.05 for 5%")
         request = pull_request(env, base, head, repo, pr)
+        outcome = PrOutcome(request)
+        notice = notifier(env, outcome, json)
         gh = GitHub.from_env(request.repo, env) if request.on_github and request.repo else None
+        failure: OptiloopError | None = None
         if request.fork and (gh is None or request.event == "pull_request"):
-            notice("this pull request comes from a fork, where the workflow has no write token: "
-                   "optiloop comments nothing (run it on the fork, or locally with --base/--head)", env)
-            return
-        if push and gh is None:
-            raise BadInput("--push needs GitHub: GITHUB_TOKEN, the repository and the PR number",
-                           "set GITHUB_TOKEN and pass --repo OWNER/NAME --pr N (in Actions they come from the event)")
-        if request.on_github and gh is None:
-            notice("GITHUB_TOKEN is not set: the comment is printed, not posted", env)
-        try:
-            _pr(path, flags, env, request, gh, push, remote, comment_when_empty, fail_on_regression, regression_check)
-        finally:
-            if gh is not None:
-                gh.close()
+            outcome.skipped = ("this pull request comes from a fork, where the workflow has no write token: "
+                               "optiloop comments nothing (run it on the fork, or locally with --base/--head)")
+            notice(outcome.skipped)
+        else:
+            if push and gh is None:
+                raise BadInput("--push needs GitHub: GITHUB_TOKEN, the repository and the PR number",
+                               "set GITHUB_TOKEN and pass --repo OWNER/NAME --pr N (in Actions they come from the "
+                               "event)")
+            if request.on_github and gh is None:
+                notice("GITHUB_TOKEN is not set: the comment is printed, not posted")
+            try:
+                asked = Asked(push, remote, comment_when_empty, fail_on_regression, regression_check, json)
+                failure = _pr(path, flags, env, outcome, gh, asked, notice, status)
+            finally:
+                if gh is not None:
+                    gh.close()
+        if json:
+            typer.echo(jsonlib.dumps(outcome.data(), indent=2, default=str))
+        if failure is not None:
+            raise failure
 
 
-def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], request: PullRequest, gh: GitHub | None,
-        push: bool, remote: str, comment_when_empty: bool, fail_on_regression: float | None,
-        regression_check: bool) -> None:
+@dataclass(frozen=True)
+class Asked:
+    """The options of ``optiloop pr`` that say what to do besides the run."""
+
+    push: bool
+    remote: str
+    comment_when_empty: bool
+    fail_on_regression: float | None
+    regression_check: bool
+    json: bool
+
+
+def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], outcome: PrOutcome, gh: GitHub | None,
+        asked: Asked, notice: Notice, status: Progress) -> OptiloopError | None:
+    """Run, check, comment and suggest; what ends the job with a non-zero exit after all that (a regression,
+    a failed push) is returned, so that --json still prints the whole outcome first."""
+    request = outcome.request
     existing: dict[str, object] | None = None
+    push = asked.push
     if gh is not None:
-        request = _pr_details(gh, request)
+        request = outcome.request = _pr_details(gh, request)
         assert request.number is not None
         existing = find_comment(gh, request.number)
         if push and (request.fork or request.head_ref is None):
-            notice("not pushing: the pull request's branch is in a fork", env)
+            notice("not pushing: the pull request's branch is in a fork")
             push = False
     git_repo = vcs.open_repo(path)
-    head_sha = resolve(git_repo, request.head, "head")
+    head_sha = outcome.head = resolve(git_repo, request.head, "head")
     if git_repo.head.commit.hexsha != head_sha:
         raise BadInput(f"the checkout is at {git_repo.head.commit.hexsha[:10]}, not at the head {head_sha[:10]}",
                        "check out the PR's head commit (actions/checkout with "
                        "ref: ${{ github.event.pull_request.head.sha }} and fetch-depth: 0)")
-    changed = changed_definitions(git_repo, request.base, head_sha)
+    changed = outcome.changed = changed_definitions(git_repo, request.base, head_sha)
     settings = load_settings(path, flags)
     if not settings.workload:
         raise BadInput("no workload command given",
                        "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")
     progress(f"{len(changed)} definition(s) changed between {request.base} and {head_sha[:10]}")
-    accepted, hot, report, run_branch, subdir = 0, set[Key](), "", "", ""
-    run_dir: Path | None = None
+    report, run_branch, subdir = "", "", ""
     if changed:
-        prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr")
-        run_dir = prepared.journal.dir
-        summary = execute(prepared, err)  # stdout is the comment's Markdown alone
-        accepted, run_branch = len(summary.accepted), summary.branch
-        hot = hot_keys(prepared.journal.events())
+        prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr", progress=status)
+        summary = execute(prepared, err)  # stdout is the comment's Markdown (or the JSON) alone
+        outcome.accepted, run_branch = len(summary.accepted), summary.branch
+        outcome.hot = hot_keys(prepared.journal.events())
         subdir = prepared.workspace.subdir
-        report = render(prepared.journal.dir, "md") if accepted else ""
-    regression: Regression | None = None
-    if regression_check:
-        progress("regression check: measuring the head against the merge base, interleaved ...")
-        how = compare_settings(settings, 1.0)
-        regression = check_regression(path, git_repo, request.base, head_sha, settings.workload, how,
-                                      child_env(pass_env=settings.pass_env), fail_on_regression)
-        progress(regression.line())
-    failing = regression is not None and regression.fails()
-    suggestion, push_error = "", None
-    if gh is not None and push and accepted:
+        report = render(prepared.journal.dir, "md") if outcome.accepted else ""
+        outcome.run_dir = prepared.journal.dir
+    if asked.regression_check:
+        outcome.regression = _regression(path, git_repo, request.base, head_sha, settings, env, asked, status)
+    failing = outcome.regression is not None and outcome.regression.fails()
+    push_error = None
+    if gh is not None and push and outcome.accepted:
         assert request.number is not None
         try:
-            suggestion = push_suggestion(gh, git_repo, request, run_branch, remote, accepted,
-                                         _suggestion_body(request.number, report), env.get("GITHUB_TOKEN", ""))
+            outcome.suggestion = push_suggestion(gh, git_repo, request, run_branch, asked.remote, outcome.accepted,
+                                                 _suggestion_body(request.number, report), env.get("GITHUB_TOKEN", ""))
         except RunFailure as exc:  # the comment still goes out; the job fails afterwards
             push_error = exc
-            suggestion = f"Not pushed as a pull request: {exc.message}."
-    body = comment_body(accepted, changed, hot, regression, report, suggestion, subdir)
+            outcome.suggestion = f"Not pushed as a pull request: {exc.message}."
+    outcome.comment = comment_body(outcome.accepted, changed, outcome.hot, outcome.regression, report,
+                                   outcome.suggestion, subdir)
+    _post(outcome, gh, existing, asked.comment_when_empty or failing, asked.json, env)
+    if output_file := env.get("GITHUB_OUTPUT"):  # the Action's outputs: speedup, regression, report
+        run_dir = outcome.run_dir
+        total = RunRecord.load(run_dir).total if run_dir is not None else None
+        write_outputs(Path(output_file), action_outputs(outcome.regression, total, run_dir and run_dir / "report.html"))
+    if push_error is not None:
+        return push_error
+    if failing:
+        assert outcome.regression is not None
+        return CheckFailed(outcome.regression.failure())
+    return None
+
+
+def _regression(path: Path, git_repo: Repo, base: str, head_sha: str, settings: Settings, env: dict[str, str],
+                asked: Asked, status: Progress) -> Regression:
+    progress("regression check: measuring the head against the merge base, interleaved ...")
+    status.stage(REGRESSION)
+    regression = check_regression(path, git_repo, base, head_sha, settings.workload or "",
+                                  compare_settings(settings, 1.0), child_env(pass_env=settings.pass_env),
+                                  asked.fail_on_regression, on_round=status.step)
+    status.idle()
+    progress(regression.line())
+    return regression
+
+
+def _post(outcome: PrOutcome, gh: GitHub | None, existing: dict[str, object] | None, anyway: bool, json: bool,
+          env: dict[str, str]) -> None:
+    """The comment: posted on the PR (when there is something to say, or ``anyway``), or printed (not with
+    --json, where it is in the JSON); and added to the job's step summary in Actions."""
+    body, number = outcome.comment, outcome.request.number
     if gh is not None:
-        assert request.number is not None
-        wanted = bool(accepted) or failing or comment_when_empty
-        posted = publish(gh, request.number, body, create=wanted, looked=True, existing=existing)
+        assert number is not None
+        posted = outcome.posted = publish(gh, number, body, create=bool(outcome.accepted) or anyway, looked=True,
+                                          existing=existing)
         if posted.action:
             progress(f"comment {posted.action}: {posted.url}")
         else:
             progress("nothing found: no comment (pass --comment-when-empty to comment anyway)")
-    else:
+    elif not json:
         say(body)
     if summary_file := env.get("GITHUB_STEP_SUMMARY"):
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(body)
-    if output_file := env.get("GITHUB_OUTPUT"):  # the Action's outputs: speedup, regression, report
-        total = RunRecord.load(run_dir).total if run_dir is not None else None
-        write_outputs(Path(output_file), action_outputs(regression, total, run_dir and run_dir / "report.html"))
-    if push_error is not None:
-        raise push_error
-    if failing:
-        assert regression is not None
-        raise RunFailure(regression.failure())

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from optiloop.app import RESUME_FLAGS, prepare, resume
-from optiloop.cli.common import errors_to_exit
+from optiloop.cli.common import err, errors_to_exit, out
 from optiloop.cli.execute import execute
 from optiloop.cli.options import (
     AllowDirty,
@@ -19,6 +19,7 @@ from optiloop.cli.options import (
     Exclude,
     Include,
     Jobs,
+    Json,
     MaxCost,
     MaxIterations,
     MaxMemoryGrowth,
@@ -30,6 +31,7 @@ from optiloop.cli.options import (
     ProjectPath,
     Prompts,
     Python,
+    Quiet,
     Rounds,
     Setup,
     Tests,
@@ -38,7 +40,9 @@ from optiloop.cli.options import (
     Workload,
     settings_flags,
 )
+from optiloop.cli.status import status_line
 from optiloop.errors import BadInput
+from optiloop.report import render
 
 
 def run(
@@ -70,6 +74,8 @@ def run(
     resume_id: Annotated[Optional[str], typer.Option("--resume", metavar="RUN-ID|last", help=(
         "Continue a killed run (its id, or last: the newest unfinished one) with its recorded settings; "
         "only --max-iterations, --time-budget and --max-cost may be given with it."))] = None,
+    quiet: Quiet = False,
+    json: Json = False,
 ) -> None:
     """Profile the workload, try faster versions of its hottest functions, commit the real speedups."""
     flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
@@ -78,9 +84,9 @@ def run(
         time_budget=time_budget, cache=cache,
         setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
         measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
-    with errors_to_exit():
+    with errors_to_exit(), status_line(quiet) as status:
         if resume_id is None:
-            prepared = prepare(path, flags, allow_dirty=allow_dirty)
+            prepared = prepare(path, flags, allow_dirty=allow_dirty, progress=status)
         else:
             given = [k for k, v in flags.items() if v is not None and k not in RESUME_FLAGS]
             if given or allow_dirty:
@@ -88,5 +94,7 @@ def run(
                 raise BadInput(f"--{name} cannot be given with --resume",
                                "a resumed run keeps its recorded settings; only --max-iterations, --time-budget "
                                "and --max-cost may change")
-            prepared = resume(path, resume_id, flags={k: flags[k] for k in RESUME_FLAGS})
-        execute(prepared)
+            prepared = resume(path, resume_id, flags={k: flags[k] for k in RESUME_FLAGS}, progress=status)
+        execute(prepared, out if not json else None if quiet else err)  # with --json, stdout holds the JSON alone
+        if json:
+            typer.echo(render(prepared.journal.dir, "json"), nl=False)

@@ -28,6 +28,7 @@ from optiloop.cli.options import (
     ProjectPath,
     Prompts,
     Python,
+    Quiet,
     Rounds,
     Setup,
     Tests,
@@ -35,6 +36,7 @@ from optiloop.cli.options import (
     Workload,
     settings_flags,
 )
+from optiloop.cli.status import status_line
 from optiloop.errors import BadInput
 from optiloop.report import write_reports
 from optiloop.report.terminal import closing_lines, summary_table
@@ -66,6 +68,7 @@ def session(
     max_memory_growth: MaxMemoryGrowth = None,
     jobs: Jobs = None,
     allow_dirty: AllowDirty = False,
+    quiet: Quiet = False,
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
     flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
@@ -73,7 +76,7 @@ def session(
         api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
         setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
         measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
-    with errors_to_exit():
+    with errors_to_exit(), status_line(quiet) as status:
         from optiloop import app
         from optiloop.session import Session
 
@@ -82,13 +85,19 @@ def session(
             if given or allow_dirty:
                 raise BadInput(f"--resume continues with the recorded settings; --{(given or ['allow-dirty'])[0]} "
                                "cannot change them", "drop the other options, or start a new session")
-            prepared = app.resume(path, resume, finished_ok=True)  # a person may quit and come back
+            prepared = app.resume(path, resume, finished_ok=True, progress=status)  # a person may quit, come back
         else:
-            prepared = app.prepare(path, flags, allow_dirty=allow_dirty, mode="session")
+            prepared = app.prepare(path, flags, allow_dirty=allow_dirty, mode="session", progress=status)
+
+        def read_line(prompt: str) -> str:  # no status line while a person reads and types
+            status.idle()
+            return input(prompt)
+
         try:
-            summary, total = Session(prepared, out, progress).run(record_total)
+            summary, total = Session(prepared, out, progress, read_line).run(record_total)
         finally:
             report = write_reports(prepared.journal.dir)
+        status.idle()
         out.print(summary_table(summary))
         for line in closing_lines(summary, prepared.repo_root, prepared.base_sha, total, report,
                                prepared.branch_removed):

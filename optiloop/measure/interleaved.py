@@ -28,6 +28,7 @@ from optiloop.measure.stats import (
     rank_test,
     rounds_for_budget,
 )
+from optiloop.progress import BASELINE, CONFIRMING, MEASURING, NO_PROGRESS, Progress
 from optiloop.types import Cause, Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
@@ -148,6 +149,7 @@ class InterleavedMeasurer:
         on_round: Callable[[int, int], None] | None = None,
         noise_rounds: int = NOISE_ROUNDS,
         max_memory_growth: float | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.ws = workspace
         self.workload = workload
@@ -159,6 +161,7 @@ class InterleavedMeasurer:
         self.screen = screen
         self.on_round = on_round
         self.noise_rounds = noise_rounds
+        self.progress = progress
         self.noise: Noise | None = None
         self.round_seconds: float | None = None
         self.measured: dict[str, int] = {}  # candidates compared so far, per target (the confirmation's family)
@@ -182,8 +185,11 @@ class InterleavedMeasurer:
         a: list[float] = []
         b: list[float] = []
         start = time.monotonic()
+        self.progress.stage(BASELINE)
+        self.progress.doing(MEASURING)
         try:
             for i in range(rounds):
+                self.progress.step(i + 1, rounds)
                 warm = 1 if i == 0 else 0
                 a += self._values("baseline", f"noise/a-{i}", 1, warm)
                 b += self._values("baseline", f"noise/b-{i}", 1, warm)
@@ -224,6 +230,7 @@ class InterleavedMeasurer:
         family = 0
         if target is not None:
             family = self.measured[target] = self.measured.get(target, 0) + 1
+        self.progress.doing(MEASURING)
         first = self.measure(label, measurements=2)
         if not first.accepted:
             return replace(first, predicted=predicted)
@@ -249,6 +256,7 @@ class InterleavedMeasurer:
         """Measure a selected candidate again on fresh rounds; ``family`` = m > 0 (the m-th candidate of its
         target) spends only ``family_share(m)`` of both tests' error. Only this confirmation is reported.
         When its speedup is far above ``predicted`` (``stats.far_above``), a second confirmation must pass too."""
+        self.progress.doing(CONFIRMING)
         confirmation = self.measure(f"{label}-confirm", measurements=2, family=family)
         seconds = first.seconds + confirmation.seconds
         among = f", {stricter(family)}" if family > 0 else ""
@@ -260,6 +268,7 @@ class InterleavedMeasurer:
         if predicted is not None and far_above(confirmation.speedup, confirmation.ci_low, predicted):
             far = (f"{confirmation.speedup:.2f}x is far above the {predicted:.2f}x the profile allows (Amdahl), "
                    f"so it was measured once more")
+            self.progress.doing(CONFIRMING)
             second = self.measure(f"{label}-confirm2", measurements=2, family=family)
             seconds += second.seconds
             if not second.accepted:
@@ -294,6 +303,8 @@ class InterleavedMeasurer:
         the_plan: Plan | None = None
         i = 0
         while True:
+            if the_plan is not None:
+                self.progress.step(i + 1, the_plan.most)
             began = time.monotonic()
             failed = self._round(label, i, samples)
             if failed is not None:

@@ -8,6 +8,7 @@ turned around so that ``speedup`` > 1 means the branch is faster than the base. 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -32,14 +33,17 @@ def measure_total(
     rounds: int,
     timeout: float,
     artifact_dir: Path,
+    on_round: Callable[[int, int], None] | None = None,
 ) -> Verdict:
     """``rounds`` interleaved rounds of the branch head (baseline tree) and ``base`` (candidate tree);
-    the pyperf JSON files go to ``artifact_dir``."""
+    the pyperf JSON files go to ``artifact_dir``; ``on_round(i, rounds)`` as round ``i`` (from 1) begins."""
     ws.stage_ref(base)
     start = time.monotonic()
     samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
     try:
         for i in range(rounds):
+            if on_round is not None:
+                on_round(i + 1, rounds)
             order: tuple[Side, Side] = ("baseline", "candidate") if i % 2 == 0 else ("candidate", "baseline")
             for side in order:
                 samples[side] += pyperf_command(workload.cmd, ws.project_dir(side) / workload.cwd, ws.env_for(side),

@@ -14,6 +14,7 @@ from optiloop.profiling.addressable import addressable_share, breakdown
 from optiloop.profiling.collapsed import Resolver, Stack, format_raw, parse_raw, ranked
 from optiloop.profiling.pyspy import NativeUnsupported, PySpyUnavailable, record
 from optiloop.profiling.speedscope import write_speedscope
+from optiloop.progress import NO_PROGRESS, PROFILING, Progress
 from optiloop.types import Profile, Workload
 from optiloop.workspace import Side
 
@@ -83,6 +84,7 @@ class PySpyProfiler:
         max_runs: int = 8,
         on_note: Callable[[str], None] | None = None,
         native: bool = True,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.ws = workspace
         self.workload = workload
@@ -97,6 +99,7 @@ class PySpyProfiler:
         self.notes: list[str] = []
         self.fallback = False
         self.native = native
+        self.progress = progress
 
     def _note(self, note: str) -> None:
         self.notes.append(note)
@@ -159,6 +162,7 @@ class PySpyProfiler:
         return stacks
 
     def profile(self, label: str, side: Side = "baseline") -> Profile:
+        self.progress.stage(PROFILING)
         stacks = self.stacks(label, side)
         resolve = Resolver(self.ws.tree_dir(side), self.in_scope)
         hot, total = ranked(stacks, resolve, self.min_frac)

@@ -87,3 +87,8 @@ def report_data(r: RunRecord) -> dict[str, Any]:
 
 def render_json(r: RunRecord) -> str:
     return json.dumps(report_data(r), indent=2, default=str) + "\n"
+
+
+def verdict_data(v: Verdict | None) -> dict[str, Any] | None:
+    """A verdict as this report has it (``$defs/verdict`` of ``schema.json``), for other JSON outputs."""
+    return _verdict(v)

@@ -32,6 +32,7 @@ from optiloop import proc
 from optiloop import targets as target_tools
 from optiloop.journal import write_atomic
 from optiloop.paths import scripts_in
+from optiloop.progress import FULL_SUITE, NO_PROGRESS, Progress
 from optiloop.types import Candidate, Check, Target, Workload
 from optiloop.verify.capture import CallLog, Capturer, hook_env
 from optiloop.verify.hacks import static_findings
@@ -48,6 +49,7 @@ OVERFITTED = ("overfitted: passes the real calls it was checked on, but not the 
               "the run record, artifacts/held-out/)")
 CHILD = Path(__file__).resolve().parent / "replay_child.py"
 _MARK = re.compile(r"^@@optiloop (.*)$", re.MULTILINE)
+SHOWN = {"parses": "parsing", "hacks": "hack check", "held-out": "held-out calls"}  # steps on a status line
 
 
 def _secs(value: float) -> str:
@@ -92,6 +94,7 @@ class Gate:
         side: Side = "candidate",
         test_timeout: float | None = None,
         baseline_lock: threading.Lock | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.ws = workspace
         self.tests = tests
@@ -105,6 +108,7 @@ class Gate:
         self.replay_factor = replay_factor
         self.side = side
         self.test_timeout = test_timeout or timeout
+        self.progress = progress
         self.capturer = Capturer(workspace, workload, artifacts / "captures", replay_calls, timeout, memory_mb)
         self.seconds: dict[str, float] = {}
         self.local_speedup: float | None = None  # the original's replay time over the candidate's, last verify
@@ -124,6 +128,7 @@ class Gate:
             ("parses", self._parses), ("hacks", self._hacks), ("replay", self._replay), ("tests", self._tests),
             ("workload", self._workload), ("held-out", self._held_out))
         for name, step in steps:
+            self.progress.doing(SHOWN.get(name, name))
             start = time.perf_counter()
             new = step(candidate)
             self.seconds[name] = time.perf_counter() - start
@@ -168,6 +173,7 @@ class Gate:
         """The captured calls of ``target`` on the baseline (made once per baseline commit)."""
         if self.replay_calls <= 0:
             return None
+        self.progress.doing("capturing calls")
         start = time.perf_counter()
         with self._baseline_lock:
             log = self.capturer.get(target)
@@ -252,6 +258,7 @@ class Gate:
     def _replay(self, candidate: Candidate) -> list[Check]:
         target = candidate.target
         log = self.capture(target)
+        self.progress.doing("replay")
         base = self.self_check(target, log) if log is not None else {"unstable": []}
         unstable = base["unstable"]
         held = [n for n in range(HOLD_OUT_EVERY, log.calls + 1, HOLD_OUT_EVERY) if n not in unstable] if log else []
@@ -404,6 +411,7 @@ class Gate:
         if self._full is not None and self._full[0] == candidate:
             return Check("full suite", True, f"{self._full[1].detail} (run before measuring: no covering tests "
                                              "could stand in for it)")
+        self.progress.doing(FULL_SUITE)
         start = time.perf_counter()
         check = self._run_tests("full suite", self.tests, f"`{self.tests}` passed")
         self.seconds["full suite"] = time.perf_counter() - start

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from optiloop import report
 from tests.conftest import git, make_repo, optiloop, snapshot
 
 CORE = '''\
@@ -166,6 +168,21 @@ def test_a_run_that_commits_nothing_removes_its_branch_and_says_why(tmp_path: Pa
     assert any("no builtin rule matches pkg.sums.checksum" in n for n in data["run"]["notes"])
     undo = optiloop("undo", "--path", str(repo), "--yes")
     assert undo.returncode == 2 and "committed nothing, so its branch" in undo.stderr
+
+
+def test_json_puts_the_report_alone_on_stdout_and_quiet_keeps_stderr_still(
+        tmp_path: Path, python_on_path: dict[str, str]) -> None:
+    repo = project(tmp_path / "repo")
+    done = optiloop(*run_args(repo, "--max-iterations", "1", "--json", "--quiet"), env=python_on_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, json.loads((Path(report.__file__).parent / "schema.json").read_text()),
+                        cls=jsonschema.Draft202012Validator)
+    (run,) = (repo / ".optiloop" / "runs").iterdir()
+    assert data["run"]["id"] == run.name and data["run"]["status"] == "finished"
+    assert data["run"]["branch"] == f"optiloop/{run.name}" and data["counts"]["attempts"] == 1
+    assert data == json.loads(optiloop("report", "last", "--path", str(repo), "--format", "json").stdout)
+    assert done.stderr == ""  # --quiet: no progress lines, and with --json no summary table either
 
 
 def listing(repo: Path) -> list[str]:
