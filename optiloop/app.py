@@ -166,7 +166,8 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     def gate(side: str) -> Gate:
         return Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
                     replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb, side=side,
-                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock, progress=progress)
+                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock,
+                    progress=progress if side == "candidate" else NO_PROGRESS)  # one line: the main tree's
 
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,

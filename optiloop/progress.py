@@ -30,6 +30,9 @@ MEASURING = "measuring"
 CONFIRMING = "confirming"
 FULL_SUITE = "full test suite"
 COVERING = "finding the covering tests"
+COUNTING = "counting cycles (valgrind)"
+GUARD = "wall-time guard"
+VERIFYING = "verifying candidates in parallel"
 
 
 class Progress(Protocol):

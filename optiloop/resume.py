@@ -238,8 +238,9 @@ def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> lis
 
 def clear_leftovers(repo: git.Repo, ws: Workspace) -> None:
     """Remove a dead run's worktrees and the lock files git left in them and on its branch."""
-    extra = sorted(ws.root.glob("candidate-*")) if ws.root.is_dir() else []  # --jobs made more candidate trees
-    vcs.clear_worktrees(repo, [*extra, ws.tree_dir("candidate"), ws.tree_dir("baseline")], ws.branch)
+    # every candidate tree (--jobs makes several; a run of an older optiloop named its one ``candidate``)
+    trees = sorted({*ws.root.glob("cand-*"), ws.root / "candidate"}) if ws.root.is_dir() else []
+    vcs.clear_worktrees(repo, [*trees, ws.tree_dir("baseline")], ws.branch)
     with contextlib.suppress(OSError):
         ws.root.rmdir()
 

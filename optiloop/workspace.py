@@ -1,11 +1,11 @@
 """One run's worktrees as places to run things.
 
-Two worktrees of the user's repository live under ``.optiloop/worktrees/<run-id>/``:
-``baseline`` is on the work branch ``optiloop/<run-id>`` and always holds the accepted state;
-``candidate`` is detached and reset to the branch head before each candidate is written into it,
-so the two can be measured side by side. With ``--jobs N``, up to ``N - 1`` more detached candidate trees
-(``candidate-1`` ...) are made when first needed, so several candidates can be verified at once. The user's
-own checkout is only ever read.
+Two worktrees of the user's repository live under ``.optiloop/worktrees/<run-id>/``: ``baseline`` is on
+the work branch ``optiloop/<run-id>`` and always holds the accepted state; ``cand-00`` (the side
+``candidate``) is detached and reset to the branch head before each candidate is written into it, so the
+two can be measured side by side. With ``--jobs N``, up to ``N - 1`` more detached candidate trees
+(``cand-01`` ..., the sides ``candidate-1`` ...) are made when first needed, so several candidates can be
+verified at once. The user's own checkout is only ever read.
 """
 
 from __future__ import annotations
@@ -50,15 +50,15 @@ class Workspace:
         """Make both worktrees from HEAD; with ``carry_dirty``, commit the checkout's uncommitted
         changes to tracked files on the branch first (read from the checkout, never changed there)."""
         head = self.repo.head.commit.hexsha
-        self._trees["baseline"] = vcs.add_worktree(self.repo, self.root / "baseline", head, self.branch)
+        self._trees["baseline"] = vcs.add_worktree(self.repo, self.tree_dir("baseline"), head, self.branch)
         if carry_dirty:
             self._carry_changes()
-        self._trees["candidate"] = vcs.add_worktree(self.repo, self.root / "candidate", self.head())
+        self._trees["candidate"] = vcs.add_worktree(self.repo, self.tree_dir("candidate"), self.head())
 
     def attach(self) -> None:
         """Make both worktrees again for a resumed run: baseline on the existing branch, candidate at its head."""
-        self._trees["baseline"] = vcs.attach_worktree(self.repo, self.root / "baseline", self.branch)
-        self._trees["candidate"] = vcs.add_worktree(self.repo, self.root / "candidate", self.head())
+        self._trees["baseline"] = vcs.attach_worktree(self.repo, self.tree_dir("baseline"), self.branch)
+        self._trees["candidate"] = vcs.add_worktree(self.repo, self.tree_dir("candidate"), self.head())
 
     def _carry_changes(self) -> None:
         changes = vcs.tracked_changes(self.repo)
@@ -100,13 +100,17 @@ class Workspace:
         as the others were; returns their sides."""
         while len(self.slots) < count:
             side = f"candidate-{len(self.slots)}"
-            self._trees[side] = vcs.add_worktree(self.repo, self.root / side, self.head())
+            self._trees[side] = vcs.add_worktree(self.repo, self.tree_dir(side), self.head())
             self._set_up(side)
             self.slots.append(side)
         return self.slots[:count]
 
     def tree_dir(self, side: Side) -> Path:
-        return self.root / side
+        """``baseline``, or ``cand-00``, ``cand-01`` ... for the candidate trees: names of one length, so that a
+        simulated count, which the path's length reaches, is the same whichever candidate tree counts."""
+        if side == "baseline":
+            return self.root / side
+        return self.root / f"cand-{int(side.rpartition('-')[2]) if '-' in side else 0:02d}"
 
     def project_dir(self, side: Side) -> Path:
         return self.tree_dir(side) / self.subdir if self.subdir else self.tree_dir(side)

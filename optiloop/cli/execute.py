@@ -65,5 +65,6 @@ def record_total(prepared: Prepared, summary: RunSummary) -> Verdict | None:
     verdict = measure_total(ws, Workload(prepared.settings.workload), prepared.base_sha, prepared.settings.rounds,
                             prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total",
                             on_round=prepared.progress.step)
+    verdict = prepared.loop.s.measurer.total(verdict)  # cycles: both counted too
     prepared.journal.event("total", verdict=verdict, base=prepared.base_sha, head=ws.head())
     return verdict

@@ -22,6 +22,11 @@ class Measurer(Protocol):
 
     def baseline(self) -> Measurement: ...
 
+    def total(self, wall: Verdict) -> Verdict:
+        """The whole run's check (the branch head against the base, staged in the candidate tree) in this
+        measure, beside its wall-time verdict ``wall``."""
+        ...
+
     def compare(self, label: str, predicted: float | None = None, target: str | None = None,
                 counted: Cost | None = None) -> Verdict:
         """A FASTER / NOT FASTER / UNKNOWN verdict on the staged candidate, confirmed on fresh samples when

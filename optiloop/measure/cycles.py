@@ -28,6 +28,7 @@ from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, Cost, CountError, ava
 from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees
 from optiloop.measure.stats import Noise, far_above
+from optiloop.progress import COUNTING
 from optiloop.types import Cause, Measure, Measurement, Outcome, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side
 
@@ -140,6 +141,8 @@ class CyclesMeasurer:
             return None
 
     def _count(self, side: Side, label: str) -> Cost:
+        if side == "candidate":  # another candidate tree's count runs beside it (--jobs): only this one shows
+            self.timed.progress.doing(COUNTING)
         cost = count_side(self.ws, side, self.workload, self.journal.artifact(f"cost/{label}/{side}"), self.timeout)
         self.journal.event("cost", label=label, side=side, cost=cost, cycles=cost.cycles)
         return cost
@@ -153,6 +156,19 @@ class CyclesMeasurer:
             except CountError as exc:
                 raise RunFailure(f"the baseline workload failed under valgrind: {exc}") from None
         return self._base[1]
+
+    def total(self, wall: Verdict) -> Verdict:
+        """The whole run in cycles, beside its wall-time check ``wall``: the branch head (the baseline tree)
+        against the base, which ``measure_total`` left staged in the candidate tree."""
+        try:
+            head = self._count("baseline", "total")
+            base = self._count("candidate", "total")
+        except CountError as exc:
+            return replace(wall, reason=f"{wall.reason}; not counted in cycles: {exc}")
+        counted = decide_cycles(base, head, 1.0, self.tolerance)
+        return replace(counted, guard=wall, baseline=wall.baseline, candidate=wall.candidate, rounds=wall.rounds,
+                       seconds=wall.seconds, headline=plain.total_cycles(counted, wall),
+                       reason=f"{counted.reason}; wall time: {wall.reason}")
 
     def compare(self, label: str, predicted: float | None = None, target: str | None = None,
                 counted: Cost | None = None) -> Verdict:

@@ -28,7 +28,7 @@ from optiloop.measure.stats import (
     rank_test,
     rounds_for_budget,
 )
-from optiloop.progress import BASELINE, CONFIRMING, MEASURING, NO_PROGRESS, Progress
+from optiloop.progress import BASELINE, CONFIRMING, GUARD, MEASURING, NO_PROGRESS, Progress
 from optiloop.types import Cause, Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
@@ -217,6 +217,10 @@ class InterleavedMeasurer:
 
     # -- A/B ----------------------------------------------------------------------------------
 
+    def total(self, wall: Verdict) -> Verdict:
+        """The whole run's check, as ``measure_total`` measured it in wall time."""
+        return wall
+
     def compare(self, label: str, predicted: float | None = None, target: str | None = None,
                 counted: object = None) -> Verdict:
         """An interleaved A/B; a speedup that passes is measured again on fresh samples, and only
@@ -341,7 +345,9 @@ class InterleavedMeasurer:
         start = time.monotonic()
         samples: dict[Side, list[float]] = {"baseline": [], "candidate": []}
         self._peaks = {"baseline": [], "candidate": []}
+        self.progress.doing(GUARD)
         for i in range(max(most, first)):
+            self.progress.step(i + 1, most)
             failed = self._round(label, i, samples)
             if failed is not None:
                 return replace(failed, seconds=time.monotonic() - start)

@@ -181,3 +181,13 @@ def amdahl_rejected(speedup: float, predicted: float, guard: Verdict) -> str:
 def memory(growth: float, base: str, cand: str, limit: float) -> str:
     return sentence("Rejected", f"the workload's peak memory grew {x(growth)} ({base} -> {cand}), more than "
                                 f"--max-memory-growth {limit:g}")
+
+
+def total_cycles(counted: Verdict, timed: Verdict) -> str:
+    """The whole run's headline in cycles: the branch head against its base, with the wall-time figure."""
+    if counted.ci_low > 1.0:
+        return sentence("Faster", f"the branch costs {x(counted.speedup)} fewer simulated cycles than its base; "
+                                  f"{wall(timed)}")
+    if counted.ci_high < 1.0:
+        return sentence("Slower", f"the branch costs {x(1 / counted.speedup)} more simulated cycles than its base")
+    return sentence("No difference", "the branch and its base cost the same simulated cycles")
