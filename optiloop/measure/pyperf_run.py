@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from statistics import median
 
 import pyperf
 
@@ -72,26 +73,30 @@ def peak_rss(out_json: Path) -> int | None:
     return max(values) if values else None
 
 
-def startup_cost(cwd: Path, env: Mapping[str, str], out_json: Path, timeout: float = 60.0, runs: int = 3) -> float:
-    """Seconds pyperf measures for an empty command (``true``): what starting a process costs."""
-    return min(pyperf_command("true", cwd, env, out_json, runs, timeout, name="empty", warmups=1))
+CLEARLY_TIMEABLE = 0.050  # a run this long is far above any process start-up, even on a loaded machine
+PAIRS = 5  # runs of the workload and of an empty command, taken in turn, when it is closer than that
 
 
 def check_timeable(values: tuple[float, ...], cwd: Path, env: Mapping[str, str], out_json: Path,
-                   more: Callable[[int], tuple[float, ...]] | None = None) -> None:
+                   more: Callable[[int], tuple[float, ...]]) -> None:
     """Raise ``TooFast`` when the workload's own work (beyond an empty command's time) is under ``TOO_FAST``
-    or under the start-up cost itself. Both are the fastest of as many runs: load only ever adds time, so
-    minima compare what the commands cost."""
-    typical = min(values)
-    if typical >= 0.010:  # cheap case first: 10 ms is far above any process start-up
+    or under the start-up cost itself. The workload (``more(1)``: one more run of it) and the empty command
+    are run in turn, ``PAIRS`` times: the median of the paired differences is what the workload itself costs,
+    and the load of the moment weighs on both runs of a pair alike (a neighbour that makes even an empty
+    command take 13 ms no longer passes it for a workload)."""
+    if min(values) >= CLEARLY_TIMEABLE:
         return
-    if more is not None and len(values) < 5:  # as many runs of each, so that their minima compare
-        values = (*values, *more(5 - len(values)))
-        typical = min(values)
-    empty = startup_cost(cwd, env, out_json, runs=max(5, len(values)))
-    if typical - empty < max(TOO_FAST, empty):
-        raise TooFast(f"the workload takes {typical * 1000:.2f} ms per run, no more than starting an empty "
-                      f"command takes ({empty * 1000:.2f} ms): too fast to time")
+    work: list[float] = []
+    empty: list[float] = []
+    for i in range(PAIRS):
+        work += more(1)
+        empty += pyperf_command("true", cwd, env, out_json.with_name(f"{out_json.stem}-{i}.json"), 1, 60,
+                                name="empty")
+    own = median(w - e for w, e in zip(work, empty, strict=True))
+    start = median(empty)
+    if own < max(TOO_FAST, start):
+        raise TooFast(f"the workload takes {median(work) * 1000:.2f} ms per run, no more than starting an empty "
+                      f"command takes ({start * 1000:.2f} ms): too fast to time")
 
 
 def _failure(cmd: str, cwd: Path, env: Mapping[str, str], timeout: float, done: proc.Completed) -> str:
