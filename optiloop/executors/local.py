@@ -17,8 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from optiloop.measure.cachegrind import Cost
-from optiloop.types import Applied, Candidate, Check, EditResult
+from optiloop.types import Applied, Candidate, Check, Cost, EditResult
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)
 CostCounter = Callable[[str, str], "Cost | None"]  # (side, label) -> the cost in that tree, None if uncountable

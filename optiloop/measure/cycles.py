@@ -17,6 +17,7 @@ tolerance. A candidate is accepted when all of these hold:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -24,12 +25,12 @@ from typing import Protocol
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import Journal
 from optiloop.measure import plain
-from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, Cost, CountError, available, count
+from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, CountError, available, count
 from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees
-from optiloop.measure.stats import Noise, far_above
+from optiloop.measure.stats import far_above
 from optiloop.progress import COUNTING
-from optiloop.types import Cause, Measure, Measurement, Outcome, Verdict, Workload, fmt_ratio
+from optiloop.types import Attempt, Cause, Cost, Measure, Measurement, Noise, Outcome, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side
 
 MAX_TOLERANCE = 0.01  # A/A counts further apart than 1%: the workload is not deterministic enough to count
@@ -156,6 +157,9 @@ class CyclesMeasurer:
             except CountError as exc:
                 raise RunFailure(f"the baseline workload failed under valgrind: {exc}") from None
         return self._base[1]
+
+    def restore(self, attempts: Sequence[Attempt]) -> None:
+        self.timed.restore(attempts)
 
     def total(self, wall: Verdict) -> Verdict:
         """The whole run in cycles, beside its wall-time check ``wall``: the branch head (the baseline tree)

@@ -18,7 +18,6 @@ from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, p
 from optiloop.measure.stats import (
     ALPHA,
     RANK_ALPHA,
-    Noise,
     Plan,
     family_share,
     far_above,
@@ -29,7 +28,7 @@ from optiloop.measure.stats import (
     rounds_for_budget,
 )
 from optiloop.progress import BASELINE, CONFIRMING, GUARD, MEASURING, NO_PROGRESS, Progress
-from optiloop.types import Cause, Measurement, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
+from optiloop.types import Attempt, Cause, Measurement, Noise, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
 NOISE_ROUNDS = 5  # fewest A/A rounds for the noise floor
@@ -220,6 +219,13 @@ class InterleavedMeasurer:
     def total(self, wall: Verdict) -> Verdict:
         """The whole run's check, as ``measure_total`` measured it in wall time."""
         return wall
+
+    def restore(self, attempts: Sequence[Attempt]) -> None:
+        """A resumed run's measured attempts count towards their targets' families (``compare``)."""
+        for attempt in attempts:
+            if attempt.verdict is not None:
+                key = attempt.candidate.target.key
+                self.measured[key] = self.measured.get(key, 0) + 1
 
     def compare(self, label: str, predicted: float | None = None, target: str | None = None,
                 counted: object = None) -> Verdict:

@@ -8,8 +8,7 @@ measure more precisely.
 
 from __future__ import annotations
 
-from optiloop.measure.stats import Noise
-from optiloop.types import Cause, Outcome, Verdict, fmt_pct, fmt_ratio
+from optiloop.types import Cause, Noise, Outcome, Verdict, fmt_pct, fmt_ratio
 
 # what to do when the noise of the machine hides a gain that may be real
 NOISE_ADVICE = ("noise may be hiding a real gain: measure more precisely with more rounds (--rounds N or "
