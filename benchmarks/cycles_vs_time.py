@@ -30,6 +30,7 @@ from pathlib import Path
 
 from optiloop.app import finish, prepare
 from optiloop.cli.demo import copy_example, examples
+from optiloop.measure import cachegrind
 from optiloop.measure.cycles import CyclesMeasurer
 from optiloop.measure.stats import Noise
 from optiloop.proc import child_env
@@ -173,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else ROUNDS)
     if rounds < 3:
         parser.error("--rounds must be 3 or more (an interval needs them)")
+    if cachegrind.available() is None:
+        parser.error(f"counting cycles needs valgrind: install the `{cachegrind.PACKAGE}` package")
     iterations = args.max_iterations or (QUICK_ITERATIONS if args.quick else None)
     env = child_env({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
     pairs = [p for name in names for p in run_example(name, rounds, iterations, env)]
