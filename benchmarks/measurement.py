@@ -210,10 +210,11 @@ class Busy:
                                    max_memory_growth=Settings().max_memory_growth)
 
 
-def calibrate(tmp: Path, work: float, per_iteration: float) -> Busy:
-    """Trees whose busy loop takes about ``work`` seconds per run at ``per_iteration`` seconds an iteration (as
-    ``seconds_per_iteration`` measured it), both at the baseline's cost."""
+def calibrate(tmp: Path, work: float, per_iteration: float | None = None) -> Busy:
+    """Trees whose busy loop takes about ``work`` seconds per run at ``per_iteration`` seconds an iteration
+    (``seconds_per_iteration()``, measured now when not given), both at the baseline's cost."""
     trees = Trees(tmp)
+    per_iteration = per_iteration or seconds_per_iteration()
     base_n = int(work / per_iteration)
     startup = timed(trees, 0, tmp)  # the interpreter's start-up, measured the way the workload is
     total = timed(trees, base_n, tmp)
@@ -299,6 +300,14 @@ HEADER = ["planted", "trials", "accepted", "found slower", "unknown", "rate", "m
 
 
 def table(rows: list[list[str]]) -> str:
+    """A plain table (``benchmarks/selection.py`` prints its own with it): the first row is the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(rows: list[list[str]]) -> str:
     """A Markdown table, padded to line up on a terminal too: the first row is the header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
@@ -328,7 +337,7 @@ def side_by_side(results: dict[str, list[Row]]) -> str:
             unknown = sum(v.outcome == "UNKNOWN" for v in row.verdicts)
             cells += [f"{row.hits}/{len(row.verdicts)} ({row.rate:.0%})", str(unknown), f"{row.seconds:.1f}"]
         lines.append(cells)
-    return table(lines)
+    return markdown(lines)
 
 
 def summary(results: dict[str, list[Row]]) -> list[str]:
@@ -481,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.simulate is not None:
             rows = simulate(args, factors, trials, rounds, tmp / "record")
-            print(table([HEADER] + [r.cells() for r in rows]))
+            print(markdown([HEADER] + [r.cells() for r in rows]))
             print(f"{sum(len(r.verdicts) for r in rows)} simulated verdicts in {time.monotonic() - started:.0f} s")
             return 0
         if args.note:
@@ -493,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         with neighbours(args.neighbours):
             results = measure_all(args, args.measures, factors, trials, rounds, per_iteration, tmp)
         for measure, rows in results.items():
-            print(f"\n{measure}:\n{table([HEADER] + [r.cells() for r in rows])}")
+            print(f"\n{measure}:\n{markdown([HEADER] + [r.cells() for r in rows])}")
         print(f"\nside by side ({args.neighbours} neighbours, --min-speedup {args.min_speedup}):")
         print(side_by_side(results))
         print("\n".join(summary(results)))
