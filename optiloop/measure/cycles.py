@@ -199,7 +199,7 @@ class CyclesMeasurer:
         the same way as the count: faster, not merely not slower."""
         far = far_above(verdict.speedup, verdict.ci_low, predicted)
         guard = self.timed.guard(f"{label}-guard", self.guard_rounds * (AMDAHL_GUARD if far else 1))
-        wall = f"{fmt_ratio(guard.speedup)}x (95% CI {guard.interval}, {guard.rounds} interleaved rounds)"
+        wall = f"{fmt_ratio(guard.speedup)}x ({guard.level_pct} CI {guard.interval}, {guard.rounds} interleaved rounds)"
         both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
                        peak_memory=guard.peak_memory)
         if not guard.accepted:
@@ -315,7 +315,7 @@ def compare_counts(ws: Trees, workload: Workload, out_dir: Path, min_speedup: fl
         return None, refused(asked, why, "make the workload deterministic, or pass --measure time")
     verdict = decide_cycles(a, b, min_speedup, calibration.tolerance)
     guard = timed.guard("compare-guard", GUARD_ROUNDS)
-    wall = f"wall time {fmt_ratio(guard.speedup)}x (95% CI {guard.interval}, {guard.rounds} interleaved rounds)"
+    wall = f"wall time {fmt_ratio(guard.speedup)}x ({guard.level_pct} CI {guard.interval}, {guard.rounds} rounds)"
     both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
                    peak_memory=guard.peak_memory, reason=f"{verdict.reason}; {wall}")
     if not verdict.accepted:
