@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from optiloop.measure import plain
 from optiloop.targets import dotted_name
 from optiloop.types import Candidate, Check, Verdict
 from optiloop.verify.gate import WEAK_EVIDENCE
@@ -38,10 +39,11 @@ def wall_figure(verdict: Verdict) -> str:
 
 def figures(verdict: Verdict) -> str:
     """The figures that decided, for a line: ``1.24x (95% CI 1.02-1.51)`` in time, ``1.31x fewer cycles
-    (simulated); wall time 1.24x (95% CI 1.02-1.51)`` in cycles."""
+    (simulated); wall time 1.24x (99% CI 1.02-1.51)`` in cycles, where a wall-time figure whose interval
+    includes 1.0 is said to be no significant difference (``plain.wall``)."""
     if verdict.measure != "cycles":
         return wall_figure(verdict)
-    wall = f"; wall time {wall_figure(verdict.guard)}" if verdict.guard is not None else ""
+    wall = f"; {plain.wall(verdict.guard)}" if verdict.guard is not None else ""
     return f"{verdict.speedup:.2f}x fewer cycles (simulated){wall}"
 
 
