@@ -45,7 +45,7 @@ from optiloop.resume import (
 from optiloop.stages import TargetFinder
 from optiloop.targets import FindTargets
 from optiloop.types import Profile, RunSummary, Target, Workload
-from optiloop.verify import Gate
+from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 
 
@@ -161,11 +161,12 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                                on_note=lambda note: journal.event("note", text=note))
     measurer, counter = _measurer(ws, journal, settings, workload, checked.choice, progress)
     baseline_lock = threading.Lock()  # the gates of all candidate trees share the baseline tree
+    checking = GateSettings(tests, workload, checked.expected, settings.timeout, journal.artifacts,
+                            replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb,
+                            test_timeout=settings.test_timeout)
 
     def gate(side: str) -> Gate:
-        return Gate(ws, tests, workload, checked.expected, settings.timeout, journal.artifacts,
-                    replay_calls=settings.replay_calls, memory_mb=settings.memory_limit_mb, side=side,
-                    test_timeout=settings.test_timeout, baseline_lock=baseline_lock,
+        return Gate(ws, checking, side=side, baseline_lock=baseline_lock,
                     progress=progress if side == "candidate" else NO_PROGRESS)  # one line: the main tree's
 
     stages = Stages(

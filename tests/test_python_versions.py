@@ -25,11 +25,13 @@ else:  # pragma: no cover - older Pythons
     import tomli as tomllib
 
 PACKAGE = ROOT / "optiloop"
-# run by the project's interpreter: replay_child.py as a script, compare.py and the tape loaded by it from
-# their files, the hook directories as sitecustomize (see verify/gate.py, verify/capture.py, profiling/fallback.py)
+# run by the project's interpreter: replay_child.py as a script, compare.py, exchange.py and the tape loaded by
+# it from their files, the hook directories as sitecustomize (see verify/replayer.py, verify/capture.py,
+# profiling/fallback.py)
 PROJECT_SIDE = (
     "verify/replay_child.py",
     "verify/compare.py",
+    "verify/exchange.py",
     "verify/hook/sitecustomize.py",
     "verify/hook/_optiloop_tape.py",
     "profiling/sitehook.py",
@@ -64,15 +66,28 @@ def new_ast_uses(source: str, where: str) -> list[str]:
             and node.value.id == "ast"]
 
 
+def type_checking_only(tree: ast.AST) -> set[int]:
+    """The ids of the nodes under ``if TYPE_CHECKING:``: they never run, only a type checker reads them."""
+    found: set[int] = set()
+    for node in ast.walk(tree):  # `if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING":
+            found |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return found
+
+
 def project_side_problems(path: Path) -> list[str]:
-    """Syntax newer than 3.9, and imports that are neither stdlib on 3.9-3.14 nor a file next to ``path``."""
+    """Syntax newer than 3.9, and imports that are neither stdlib on 3.9-3.14 nor a file next to ``path``
+    (except under ``if TYPE_CHECKING:``, which never runs)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
     except SyntaxError as exc:
         return [f"{path.name}:{exc.lineno}: not Python 3.9 syntax: {exc.msg}"]
     siblings = {p.stem for p in path.parent.glob("*.py")}
+    unrun = type_checking_only(tree)
     found = []
     for node in ast.walk(tree):
+        if id(node) in unrun:
+            continue
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
             [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
         if isinstance(node, ast.ImportFrom) and node.level:
@@ -179,11 +194,14 @@ def test_vermin_flags_a_3_10_call_in_a_project_side_file(tmp_path: Path) -> None
 def test_the_project_side_check_fails_on_3_10_syntax_and_third_party_imports(tmp_path: Path) -> None:
     (tmp_path / "helper.py").write_text("X = 1\n")
     sample = tmp_path / "hook.py"
-    sample.write_text("import json, helper\nimport tomllib\nfrom pydantic import BaseModel\nfrom . import x\n")
+    sample.write_text("import json, helper\nimport tomllib\nfrom pydantic import BaseModel\nfrom . import x\n"
+                      "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from optiloop.verify import exchange\n"
+                      "else:\n    import optiloop\n")
     assert [p.split(": ", 1)[1] for p in project_side_problems(sample)] == [
         "imports tomllib, not stdlib on Python 3.9-3.14",
         "imports pydantic, not stdlib on Python 3.9-3.14",
         "relative import (the file runs outside the package)",
+        "imports optiloop, not stdlib on Python 3.9-3.14",  # the else branch runs; the TYPE_CHECKING one not
     ]
     sample.write_text("def f(x):\n    match x:\n        case _:\n            return x\n")
     assert "not Python 3.9 syntax" in project_side_problems(sample)[0]

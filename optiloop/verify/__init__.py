@@ -2,7 +2,8 @@
 
 ``Gate`` is the full gate (parses → hack check → imports → replay of captured calls → covering tests (the
 full suite when there are none) → workload output → held-out calls; ``Gate.confirm`` runs the full
-suite once a candidate measured faster; see ``docs/verification.md``).
+suite once a candidate measured faster; see ``docs/verification.md``), a short sequence of the small
+checks in ``checks.py`` and ``replay.py``, configured by ``GateSettings``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from optiloop.types import Candidate, Check
-from optiloop.verify.gate import MIN_CALLS, WEAK_EVIDENCE, Gate
+from optiloop.verify.gate import MIN_CALLS, WEAK_EVIDENCE, Gate, GateSettings
 from optiloop.verify.output import first_difference
 
-__all__ = ["MIN_CALLS", "WEAK_EVIDENCE", "Gate", "Verifier", "first_difference"]
+__all__ = ["MIN_CALLS", "WEAK_EVIDENCE", "Gate", "GateSettings", "Verifier", "first_difference"]
 
 
 class Verifier(Protocol):

@@ -1,16 +1,17 @@
 """Imports the candidate's module and replays captured calls against it (standard library only).
 
 Run as a script in a fresh interpreter of the project: ``python replay_child.py SPEC.json``. The spec
-names the module, the candidate's file, ``sys.path`` entries to put first, the capture files, the
-result file, calls to ``skip`` and whether to ``collect`` every differing call instead of stopping at
-the first (the self-check of the original, which finds calls that do not replay reproducibly).
+(``exchange.Spec``) names the module, the candidate's file, ``sys.path`` entries to put first, the capture
+files, the result file, calls to ``skip`` and whether to ``collect`` every differing call instead of
+stopping at the first (the self-check of the original, which finds calls that do not replay reproducibly).
 While a call runs, an audit hook notes what it does outside its arguments (files opened, sockets,
 processes, the call stack) and its stdout/stderr are captured; the result holds them per call with each
 call's time, so the parent can compare a candidate's effects and speed with the original's.
 Progress goes to stderr as ``@@optiloop <stage>`` lines, so a parent that kills a hung child knows
 where it hung. The result (JSON) says whether the import worked, how many calls were
-replayed or skipped, and the first mismatch, described for a model to act on. The comparison rules
-are those of ``compare.py`` next to this file.
+replayed or skipped, and the first mismatch, described for a model to act on (``exchange.Result``).
+The comparison rules are those of ``compare.py`` next to this file; ``exchange.py`` and ``compare.py`` are
+loaded from their files under private names, so they never shadow the project's own modules.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import contextlib
 import importlib
 import importlib.util
 import io
-import json
 import os
 import pickle
 import random
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for mypy only: at run time the file is loaded by ``_load`` (optiloop is not importable here)
+    from optiloop.verify.exchange import Result, Spec
 
 MEMORY = "MemoryError"
 _perf = time.perf_counter  # the replay's own clock, never the one a replayed call sees
@@ -98,12 +101,6 @@ def _mark(stage: str) -> None:
     sys.stderr.flush()
 
 
-def _write(path: str, data: dict[str, Any]) -> None:
-    with open(path + ".tmp", "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(path + ".tmp", path)
-
-
 def _exc_name(exc: BaseException) -> str:
     kind = type(exc)
     return f"{kind.__module__}.{kind.__qualname__}"
@@ -124,17 +121,15 @@ def _resolve(module: Any, qualname: str) -> tuple[Any, bool]:
 
 
 class Replay:
-    def __init__(self, spec: dict[str, Any], compare: Any) -> None:
+    def __init__(self, spec: Spec, result: Result, compare: Any) -> None:
         self.spec = spec
         self.cmp = compare
         self.tape = _load("_optiloop_tape", "hook", "_optiloop_tape.py")
-        self.result: dict[str, Any] = {"imported": False, "import_error": "", "replayed": 0, "skipped": 0,
-                                       "mismatch": "", "memory": False, "seconds": 0.0, "captured_seconds": 0.0,
-                                       "times": {}, "effects": {}, "output": {}}
+        self.result = result
         self.effects = Effects()
 
     def call_text(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> str:
-        name = self.spec["qualname"]
+        name = self.spec.qualname
         shown = [self.cmp.short(a) for a in (args[1:] if bound else args)]
         shown += [f"{k}={self.cmp.short(v)}" for k, v in kwargs.items()]
         if bound and args:
@@ -180,88 +175,101 @@ class Replay:
                 return f"argument {key}= after the call differs from the original's: {found}"
         return None
 
-    def run(self) -> dict[str, Any]:
-        spec = self.spec
+    def target(self) -> tuple[Any, bool] | None:
+        """The function to replay, imported from the spec's file, and whether it is bound; None (saying why
+        in the result) when the module does not import, comes from elsewhere or lacks the function."""
+        spec, result = self.spec, self.result
         _mark("importing")
         try:
-            module = importlib.import_module(spec["module"])
+            module = importlib.import_module(spec.module)
         except BaseException as exc:  # noqa: BLE001 - any failure to import is the verdict
-            self.result["import_error"] = f"importing {spec['module']} raised {_exc_name(exc)}: {exc}"
-            return self.result
+            result.import_error = f"importing {spec.module} raised {_exc_name(exc)}: {exc}"
+            return None
         where = getattr(module, "__file__", None) or "?"
-        if not (where != "?" and os.path.exists(spec["file"]) and os.path.samefile(where, spec["file"])):
-            self.result["import_error"] = f"{spec['module']} was imported from {where}, not from {spec['file']}"
-            return self.result
+        if not (where != "?" and os.path.exists(spec.file) and os.path.samefile(where, spec.file)):
+            result.import_error = f"{spec.module} was imported from {where}, not from {spec.file}"
+            return None
         try:
-            func, bound = _resolve(module, spec["qualname"])
+            return _resolve(module, spec.qualname)
         except (AttributeError, KeyError):
-            self.result["import_error"] = f"{spec['module']} has no {spec['qualname']} after the change"
+            result.import_error = f"{spec.module} has no {spec.qualname} after the change"
+            return None
+
+    def run(self) -> Result:
+        found = self.target()
+        if found is None:
             return self.result
-        self.result["imported"] = True
-        _write(spec["result"], self.result)
+        func, bound = found
+        self.result.imported = True
+        self.result.write(self.spec.result)
         sys.addaudithook(self.effects)
         records: list[dict[str, Any]] = []
-        for path in spec["captures"]:
+        for path in self.spec.captures:
             with open(path, "rb") as fh:
                 records.extend(pickle.load(fh)["calls"])
-        total = len(records)
-        skip = set(spec.get("skip", ()))
-        collect = bool(spec.get("collect"))  # the self-check: note every call that differs, do not stop
-        self.result["unstable"] = []
+        skip = set(self.spec.skip)
         for n, record in enumerate(records, start=1):
             if n in skip:
-                self.result["unstable_skipped"] = self.result.get("unstable_skipped", 0) + 1
+                self.result.unstable_skipped += 1
                 continue
             try:
                 args, kwargs = pickle.loads(record["before"])
                 expected, exp_args, exp_kwargs = pickle.loads(record["after"])
                 tape = pickle.loads(record["tape"]) if "tape" in record else []
             except Exception:
-                self.result["skipped"] += 1
+                self.result.skipped += 1
                 continue
-            shown = self.call_text(func, args, kwargs, bound)
-            _mark(f"call {n} of {total}: {shown}")
-            random.seed(0)
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), self.effects.watching():
-                start = _perf()
-                try:
-                    with self.tape.playing(tape):
-                        got: tuple[Any, ...] = ("return", func(*args, **kwargs))
-                except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
-                    got = ("raise", _exc_name(exc), exc.args)
-                took = _perf() - start
-            self.result["seconds"] += took
-            self.result["times"][str(n)] = took
-            if self.effects.seen:
-                self.result["effects"][str(n)] = sorted(self.effects.seen)
-            if printed.getvalue():
-                self.result["output"][str(n)] = printed.getvalue()[:200]
-            self.result["captured_seconds"] += float(record.get("seconds", 0.0))
-            self.result["replayed"] += 1
-            if got[0] == "raise" and got[1] == "builtins." + MEMORY and expected[1] != got[1] and not collect:
-                self.result["memory"] = True
-                self.result["mismatch"] = f"call {n} of {total}: {shown} raised MemoryError"
+            shown = f"call {n} of {len(records)}: {self.call_text(func, args, kwargs, bound)}"
+            got = self.call(n, shown, func, args, kwargs, tape, float(record.get("seconds", 0.0)))
+            if got[0] == "raise" and got[1] == "builtins." + MEMORY and expected[1] != got[1] and not self.spec.collect:
+                self.result.memory = True
+                self.result.mismatch = f"{shown} raised MemoryError"
                 return self.result
-            found = self.outcome_difference(expected, got)
-            if found is None:
-                found = self.mutation_difference(exp_args, args, bound, exp_kwargs, kwargs)
-            if found is not None and collect:
-                self.result["unstable"].append(n)
-            elif found is not None:
-                self.result["mismatch"] = f"call {n} of {total}: {shown} {found}"
+            differs = self.outcome_difference(expected, got)
+            if differs is None:
+                differs = self.mutation_difference(exp_args, args, bound, exp_kwargs, kwargs)
+            if differs is not None and self.spec.collect:  # the self-check: note every call that differs
+                self.result.unstable.append(n)
+            elif differs is not None:
+                self.result.mismatch = f"{shown} {differs}"
                 return self.result
         return self.result
 
+    def call(self, n: int, shown: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], tape: Any,
+             captured: float) -> tuple[Any, ...]:
+        """Call number ``n`` replayed, its outcome (``("return", value)`` or ``("raise", type, args)``), with
+        its time, effects and output noted in the result."""
+        _mark(shown)
+        random.seed(0)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), self.effects.watching():
+            start = _perf()
+            try:
+                with self.tape.playing(tape):
+                    got: tuple[Any, ...] = ("return", func(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - exceptions are part of the behaviour
+                got = ("raise", _exc_name(exc), exc.args)
+            took = _perf() - start
+        result = self.result
+        result.seconds += took
+        result.times[str(n)] = took
+        if self.effects.seen:
+            result.effects[str(n)] = sorted(self.effects.seen)
+        if printed.getvalue():
+            result.output[str(n)] = printed.getvalue()[:200]
+        result.captured_seconds += captured
+        result.replayed += 1
+        return got
+
 
 def main(argv: list[str]) -> int:
-    with open(argv[1], encoding="utf-8") as fh:
-        spec = json.load(fh)
-    sys.path[:0] = spec["sys_path"]
+    exchange = _load("_optiloop_exchange", "exchange.py")
+    spec: Spec = exchange.Spec.read(argv[1])
+    sys.path[:0] = spec.sys_path
     random.seed(0)
-    result = Replay(spec, _load_compare()).run()
-    result["done"] = True
-    _write(spec["result"], result)
+    result: Result = Replay(spec, exchange.Result(), _load_compare()).run()
+    result.done = True
+    result.write(spec.result)
     return 0
 
 

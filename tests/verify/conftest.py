@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import git
@@ -15,7 +15,7 @@ import pytest
 from optiloop.edit import apply_candidate, find_definition
 from optiloop.proc import child_env
 from optiloop.types import Applied, Candidate, Check, Hotspot, Target, Workload
-from optiloop.verify import Gate
+from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 from tests.conftest import make_repo
 from tests.verify import shop
@@ -46,6 +46,11 @@ class Shop:
         self.ws.stage({shop.PATH: module})
         return self.gate.verify(Candidate(tgt, new_source, "test", "test"))
 
+    def output_unchecked(self) -> Shop:
+        """A gate of the same tree that does not compare the workload's output (as for a workload that prints
+        timings): the held-out calls decide."""
+        return Shop(self.ws, Gate(self.ws, replace(self.gate.settings, expected_stdout=None)))
+
 
 @pytest.fixture(scope="module")
 def shop_gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
@@ -56,8 +61,9 @@ def shop_gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     workload = Workload(shop.WORKLOAD_CMD)
     baseline = ws.run(workload.cmd, "baseline", 60)
     assert baseline.ok, baseline.tail()
-    gate = Gate(ws, shop.TESTS_CMD, workload, baseline.stdout, timeout=60, artifacts=root / ".optiloop" / "artifacts",
-                replay_calls=50, memory_mb=MEMORY_MB, replay_floor=REPLAY_FLOOR)
+    gate = Gate(ws, GateSettings(shop.TESTS_CMD, workload, baseline.stdout, timeout=60,
+                                 artifacts=root / ".optiloop" / "artifacts", replay_calls=50, memory_mb=MEMORY_MB,
+                                 replay_floor=REPLAY_FLOOR))
     try:
         yield Shop(ws, gate)
     finally:

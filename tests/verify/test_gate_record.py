@@ -4,7 +4,6 @@ again instead of failing a resumed run."""
 
 from __future__ import annotations
 
-import copy
 import json
 import pickle
 import re
@@ -12,8 +11,8 @@ import subprocess
 import sys
 
 from optiloop.types import Candidate
-from optiloop.verify.capture import Capturer
-from optiloop.verify.gate import HOLD_OUT_EVERY, OVERFITTED, Gate
+from optiloop.verify.gate import Gate
+from optiloop.verify.replay import HOLD_OUT_EVERY, OVERFITTED
 from tests.verify import shop
 from tests.verify.conftest import Shop, target
 
@@ -58,8 +57,7 @@ def seed_parity_word() -> tuple[str, int]:
 def held_out_check(shop_gate: Shop, body: str, odd: list[str]) -> tuple[str, dict[str, object]]:
     """Verify a ``parse_qty`` that does ``body`` for the held-out-only inputs; the failed check's detail and
     the run record's account of it."""
-    gate = copy.copy(shop_gate.gate)
-    gate.expected_stdout = None  # as for a workload that prints timings: the held-out calls decide
+    gate = shop_gate.output_unchecked().gate
     source = f"from shop import _noise\n_ODD = frozenset({odd!r})\ndef parse_qty(text):\n{PARSE}{body}    return n\n"
     module = shop.CORE.replace('"""Shop arithmetic."""\n', '"""Shop arithmetic."""\nfrom shop import _noise\n')
     module = module.replace(shop.CORE[shop.CORE.index("def parse_qty"):shop.CORE.index("def normalize")],
@@ -111,12 +109,10 @@ def test_a_torn_capture_record_is_made_again_not_read(shop_gate: Shop) -> None:
     for name in ("meta.json", "selfcheck-seed0.json"):
         text = (where / name).read_text(encoding="utf-8")
         (where / name).write_text(text[: len(text) // 2], encoding="utf-8")
-    fresh = Capturer(shop_gate.ws, gate.workload, gate.artifacts / "captures", gate.replay_calls, 60, None)
-    again = fresh.get(tgt)
-    assert again.calls == log.calls and again.path == log.path  # captured again, in the same place
+    resumed = Gate(shop_gate.ws, gate.settings)  # as in a resumed run: nothing in memory
+    again = resumed.capture(tgt)
+    assert again is not None and again.calls == log.calls and again.path == log.path  # captured again, same place
     assert json.loads(meta.read_text(encoding="utf-8"))["calls"] == log.calls
-    resumed = copy.copy(gate)
-    resumed.capturer = fresh
     assert resumed.unstable_calls(tgt, again) == unstable  # the self-check is made again too
     assert json.loads((where / "selfcheck-seed0.json").read_text(encoding="utf-8"))["unstable"] == list(unstable)
     assert not [p.name for p in where.iterdir() if p.name.endswith(".tmp")]
@@ -128,6 +124,5 @@ def test_a_capture_record_whose_calls_are_gone_is_made_again(shop_gate: Shop) ->
     log = gate.capture(tgt)
     assert log is not None and log.path is not None
     log.path.unlink()
-    fresh = Capturer(shop_gate.ws, gate.workload, gate.artifacts / "captures", gate.replay_calls, 60, None)
-    again = fresh.get(tgt)
-    assert again.path is not None and again.path.is_file() and again.calls == log.calls
+    again = Gate(shop_gate.ws, gate.settings).capture(tgt)
+    assert again is not None and again.path is not None and again.path.is_file() and again.calls == log.calls

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import pickle
 import subprocess
@@ -18,8 +17,10 @@ from optiloop.models import Request
 from optiloop.models.builtin import BuiltinModel
 from optiloop.targets import build_target
 from optiloop.types import Applied, Hotspot
-from optiloop.verify.gate import HOLD_OUT_EVERY, local_speedup, side_effects
+from optiloop.verify.exchange import Result
 from optiloop.verify.hacks import impurity, static_findings
+from optiloop.verify.replay import HOLD_OUT_EVERY
+from optiloop.verify.replayer import local_speedup, side_effects
 from tests.verify.conftest import Shop, target
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -223,12 +224,12 @@ def test_removed_public_names_are_found() -> None:
 
 
 def test_side_effects_and_output_are_compared_call_by_call() -> None:
-    original = {"effects": {"1": ["reads data.csv"]}, "output": {}, "times": {"1": 0.2, "2": 0.2}}
-    same = {"effects": {"1": ["reads data.csv"]}, "output": {}, "times": {"1": 0.1, "2": 0.1}}
+    original = Result(effects={"1": ["reads data.csv"]}, times={"1": 0.2, "2": 0.2})
+    same = Result(effects={"1": ["reads data.csv"]}, times={"1": 0.1, "2": 0.1})
     assert side_effects(original, same) == "" and local_speedup(original, same) == pytest.approx(2.0)
-    sneaky = {"effects": {"2": ["reads workload.py"]}, "output": {}}
+    sneaky = Result(effects={"2": ["reads workload.py"]})
     assert side_effects(original, sneaky) == "call 2: reads workload.py, which the original does not"
-    chatty = {"effects": {}, "output": {"1": "hello"}}
+    chatty = Result(output={"1": "hello"})
     assert side_effects(original, chatty) == "call 1: stray output 'hello', which the original does not print"
 
 
@@ -274,9 +275,7 @@ def test_a_candidate_that_fails_only_held_out_calls_is_rejected_as_overfitted(sh
     shown = {t for n, t in enumerate(texts, start=1) if n % HOLD_OUT_EVERY}
     odd = sorted(held - shown)
     assert odd, texts
-    gate = copy.copy(shop_gate.gate)
-    gate.expected_stdout = None
-    checks = Shop(shop_gate.ws, gate).check(
+    checks = shop_gate.output_unchecked().check(
         "parse_qty", f"_ODD = frozenset({odd!r})\ndef parse_qty(text):\n    n = int(text)\n    if n < 0:\n"
         "        raise ValueError(\"negative quantity\", n)\n    if text in _ODD:\n        return n + 1\n"
         "    return n\n")

@@ -25,7 +25,7 @@ from optiloop.loop import Limits, Loop, Stages
 from optiloop.proc import child_env
 from optiloop.report.commit import checks_passed
 from optiloop.types import Attempt, Candidate, Hotspot, Measurement, Profile, Target, Verdict, Workload
-from optiloop.verify import Gate
+from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 from tests.cli.test_run import CORE as SLOW_CORE
 from tests.conftest import git as run_git
@@ -137,9 +137,9 @@ class Project:
     expected: str
 
     def loop(self, tests: str = TESTS_CMD, test_timeout: float | None = None) -> tuple[Loop, Measured]:
-        gate = Gate(self.ws, tests, self.workload, self.expected, timeout=120,
-                    artifacts=self.root / ".optiloop" / "artifacts", replay_calls=20, memory_mb=1024,
-                    replay_floor=5.0, test_timeout=test_timeout)
+        gate = Gate(self.ws, GateSettings(tests, self.workload, self.expected, timeout=120,
+                                          artifacts=self.root / ".optiloop" / "artifacts", replay_calls=20,
+                                          memory_mb=1024, replay_floor=5.0, test_timeout=test_timeout))
         measurer = Measured(self.log)
         stages = Stages(profiler=Unprofiled(), find_targets=lambda p, r: [], model=Model(), edit=apply_candidate,  # type: ignore[arg-type]
                         verifier=LocalExecutor(self.ws, lambda side: gate, apply_candidate), measurer=measurer,

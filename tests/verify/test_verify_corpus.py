@@ -152,7 +152,7 @@ def test_capture_is_made_once_per_target_and_baseline_commit(shop_gate: Shop) ->
     assert log is not None and log.path is not None
     meta = log.path.parent / "meta.json"
     stamp = meta.stat().st_mtime_ns
-    fresh = Capturer(shop_gate.ws, gate.workload, gate.artifacts / "captures", 50, 60)  # e.g. a resumed run
+    fresh = Capturer(shop_gate.ws, gate.settings.workload, gate.settings.artifacts / "captures", 50, 60)  # resumed
     assert fresh.get(target("rank")) == log
     assert meta.stat().st_mtime_ns == stamp
 
