@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from optiloop.measure import Measurer
 from optiloop.measure.cachegrind import Cost
 from optiloop.models import Model
 from optiloop.profiling import Profiler
 from optiloop.progress import NO_PROGRESS, Progress
+from optiloop.record.events import Event
 from optiloop.types import Attempt, Candidate, Check, EditResult, Profile, Target
 
 
@@ -47,7 +48,9 @@ class Verifier(Protocol):
 
 
 class Recorder(Protocol):
-    def event(self, kind: str, **data: Any) -> None: ...
+    """The run record (``record.Journal``): the loop writes its events there."""
+
+    def write(self, event: Event) -> None: ...
 
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)

@@ -282,7 +282,9 @@ class Gate:
             kind, detail = failure
             return [*checks, Check("side effects" if kind == "side effects" else "replay", False, detail)]
         self.local_speedup = local_speedup(base, result)
-        checks.append(Check("replay", True, self._evidence(log, result, len(unstable))))
+        replayed = int(result.get("replayed", 0)) if log is not None else 0
+        checks.append(Check("replay", True, self._evidence(log, result, len(unstable)), replayed=replayed,
+                            weak=replayed < MIN_CALLS))
         if log is not None and result.get("replayed"):
             checks.append(self._second_seed(target, log, sorted({*unstable, *held}), budget))
         return checks
@@ -410,7 +412,7 @@ class Gate:
         so) when ``verify`` already ran it for this candidate. The detail gives the suite's wall time."""
         if self._full is not None and self._full[0] == candidate:
             return Check("full suite", True, f"{self._full[1].detail} (run before measuring: no covering tests "
-                                             "could stand in for it)")
+                                             "could stand in for it)", seconds=self._full[1].seconds)
         self.progress.doing(FULL_SUITE)
         start = time.perf_counter()
         check = self._run_tests("full suite", self.tests, f"`{self.tests}` passed")
@@ -422,7 +424,7 @@ class Gate:
         env = hook_env(self.ws.env_for(side or self.side), OPTILOOP_SEED="0")
         done = proc.run(cmd, self.ws.project_dir(side or self.side), env, self.test_timeout, self.memory_mb)
         if done.ok:
-            return Check(name, True, f"{success} in {_secs(done.seconds)}")
+            return Check(name, True, f"{success} in {_secs(done.seconds)}", seconds=done.seconds)
         if done.timed_out:
             return Check(name, False, f"the tests timed out after {_secs(self.test_timeout)} (--test-timeout)")
         return Check(name, False, self._failure(done))
