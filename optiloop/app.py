@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,8 +296,7 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked, progress=progress)
     attempts = restored_attempts(RunLog.read(journal.dir))
     loop.restore(attempts)
-    if isinstance(loop.s.measurer, InterleavedMeasurer):  # the stricter confirmation goes on counting
-        loop.s.measurer.measured.update(Counter(a.candidate.target.key for a in attempts if a.verdict))
+    loop.s.measurer.restore(attempts)  # e.g. the stricter confirmation goes on counting
     journal.write(RunResumed(run_id=info.id, head=ws.head(), attempts=len(attempts),
                              accepted=tuple(a.commit for a in attempts if a.accepted), reconciled=tuple(notes),
                              flags=changed, deterministic_output=checked.expected is not None))

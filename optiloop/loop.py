@@ -108,10 +108,7 @@ class Loop:
             self.stop_reason = self.stop_reason or ("no more candidates for the hot targets" if hot
                                                     else "no hot definitions of the project in the profile")
             return None
-        attempt = self.attempt(candidate, decide)
-        if attempt.accepted:
-            self.reprofile(f"after-{attempt.number}")
-        return attempt
+        return self.attempt(candidate, decide)
 
     def run(self, on_attempt: Callable[[Attempt], None] | None = None) -> RunSummary:
         if self.profile is None:
@@ -138,7 +135,7 @@ class Loop:
     # -- one attempt ------------------------------------------------------------------------
 
     def attempt(self, candidate: Candidate, decide: Decide | None = None) -> Attempt:
-        """Apply, verify, measure and (if it is a real speedup) commit one candidate."""
+        """Apply, verify, measure and (if it is a real speedup) commit one candidate, then profile anew."""
         number = len(self.attempts) + 1
         target = candidate.target
         self.s.progress.stage("candidate", target.key, number)
@@ -148,7 +145,10 @@ class Loop:
         attempt = Attempt(number, candidate, edit)
         if isinstance(edit, Applied):
             attempt = self._verify_and_measure(attempt, edit, decide)
-        return self._record(attempt)
+        self._record(attempt)
+        if attempt.accepted:  # the next prompt, and the next target, come from the new code's profile
+            self.reprofile(f"after-{attempt.number}")
+        return attempt
 
     def _verify_and_measure(self, attempt: Attempt, edit: Applied, decide: Decide | None) -> Attempt:
         candidate, target = attempt.candidate, attempt.candidate.target

@@ -83,3 +83,25 @@ def scripts_in(cmd: str) -> tuple[str, ...]:
     except ValueError:
         words = cmd.split()
     return tuple(w for w in words if w.endswith(".py"))
+
+
+def module_parts(path: str, subdir: str = "") -> list[str]:
+    """The parts of the dotted module name of the file ``path`` (relative to the repository root): ``subdir``
+    (a monorepo's project directory) and a ``src/`` layout's ``src`` dropped, a package's ``__init__`` its
+    package: ``src/pkg/mod.py`` -> ``["pkg", "mod"]``."""
+    rel = path[len(subdir) + 1:] if subdir and path.startswith(subdir + "/") else path
+    parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return parts
+
+
+def module_names(path: str) -> list[str]:
+    """Every dotted name the file ``a/b/c.py`` could be imported as: ``a.b.c``, ``b.c``, ``c`` (whichever
+    directory is on ``sys.path``)."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return [".".join(parts[i:]) for i in range(len(parts))]

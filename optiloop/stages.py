@@ -1,18 +1,87 @@
-"""The stages the loop talks to, as small interfaces: the loop never reaches past them."""
+"""The stages the loop talks to, as small interfaces: the loop never reaches past them.
+
+This module imports only ``optiloop.types`` and ``optiloop.progress``: reading the loop's interfaces never
+pulls in git, libcst, pydantic or a model SDK. The real stages are built in ``optiloop.app``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from optiloop.measure import Measurer
-from optiloop.measure.cachegrind import Cost
-from optiloop.models import Model
-from optiloop.profiling import Profiler
 from optiloop.progress import NO_PROGRESS, Progress
-from optiloop.record.events import Event
-from optiloop.types import Attempt, Candidate, Check, EditResult, Profile, Target
+from optiloop.types import (
+    Attempt,
+    Candidate,
+    Check,
+    Cost,
+    EditResult,
+    Measurement,
+    Noise,
+    Profile,
+    Request,
+    Spend,
+    Target,
+    Verdict,
+)
+
+if TYPE_CHECKING:  # the events are dataclasses of their own (optiloop.record), only named here
+    from optiloop.record.events import Event
+
+
+class Model(Protocol):
+    """Proposes candidates for a target. An empty list means: nothing (more) to offer."""
+
+    name: str
+
+    def propose(self, request: Request) -> list[Candidate]: ...
+
+
+@runtime_checkable
+class Metered(Protocol):
+    """A model that counts what it spends (the loop's ``--max-cost`` reads it)."""
+
+    def spent(self) -> Spend: ...
+
+
+class Profiler(Protocol):
+    """Profiles the workload (a ``PySpyProfiler``); ``notes`` says what it could not do as asked (py-spy
+    unavailable: the fallback sampler took over)."""
+
+    @property
+    def notes(self) -> list[str]: ...
+
+    def profile(self, label: str) -> Profile: ...
+
+
+class Measurer(Protocol):
+    """Measures the staged candidate against the baseline (``InterleavedMeasurer``, ``CyclesMeasurer``)."""
+
+    @property
+    def noise(self) -> Noise | None:
+        """The run's A/A wall-time noise, once ``baseline`` measured it."""
+        ...
+
+    def baseline(self) -> Measurement: ...
+
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: Cost | None = None) -> Verdict:
+        """A FASTER / NOT FASTER / UNKNOWN verdict on the staged candidate, confirmed on fresh samples when
+        it passes. ``predicted``: the workload speedup the profile allows (Amdahl); ``target``: the target's
+        key, so the confirmation grows stricter with each further candidate of the same target; ``counted``:
+        the candidate's simulated cost where the verifier already counted it (the cycles measure)."""
+        ...
+
+    def total(self, wall: Verdict) -> Verdict:
+        """The whole run's check (the branch head against the base, staged in the candidate tree) in this
+        measure, beside its wall-time verdict ``wall``."""
+        ...
+
+    def restore(self, attempts: Sequence[Attempt]) -> None:
+        """Take back what a resumed run's recorded attempts mean for later verdicts (how many candidates of
+        each target were measured: the confirmation of the next grows stricter)."""
+        ...
 
 
 class Place(Protocol):

@@ -5,6 +5,7 @@ Nothing here runs code or touches the disk; stages build these values and hand t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -309,3 +310,103 @@ class RunSummary:
     @property
     def accepted(self) -> tuple[Attempt, ...]:
         return tuple(a for a in self.attempts if a.accepted)
+
+
+# -- what the loop asks a model, and what it is told of spending ------------------------------------
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What became of an earlier candidate for the same target: goes into the next prompt."""
+
+    origin: str
+    rationale: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Repair:
+    """A candidate that applied but failed the tests or the replay, with the failure text."""
+
+    source: str
+    failure: str
+
+
+@dataclass(frozen=True)
+class Refine:
+    """The target is the best verified candidate, with its own profile; ``original`` is the definition
+    (and profile) it replaces. ``committed`` says whether it was accepted; if not, ``reason`` says why."""
+
+    original: Target
+    speedup: float
+    committed: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    target: Target
+    history: tuple[Feedback, ...] = ()
+    hint: str | None = None
+    n: int = 1
+    repair: Repair | None = None
+    refine: Refine | None = None
+
+    @property
+    def kind(self) -> str:
+        """The prompt template the request is rendered with."""
+        return "refine" if self.refine is not None else "repair" if self.repair is not None else "optimize"
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a model has used so far: calls made, calls answered from the cache, tokens and dollars."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Noise:
+    """An A/A measurement (baseline against itself): how large a speedup noise alone shows.
+
+    ``ratio`` is the far end of the A/A's 95% interval (``max(high, 1/low)``) after ``rounds``
+    rounds; ``floor(n)`` scales it to ``n`` rounds (the interval narrows as 1/sqrt(n)).
+    """
+
+    point: float
+    low: float
+    high: float
+    rounds: int
+
+    @property
+    def ratio(self) -> float:
+        return max(self.high, 1.0 / self.low if self.low > 0 else math.inf)
+
+    def floor(self, rounds: int) -> float:
+        return math.exp(math.log(self.ratio) * math.sqrt(self.rounds / max(1, rounds)))
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Events of one simulated run (``measure.cachegrind``), summed over all its processes."""
+
+    instructions: int  # Ir: instructions executed
+    accesses: int  # Ir + Dr + Dw: instruction fetches, data reads and data writes
+    l1_misses: int  # I1mr + D1mr + D1mw
+    ll_misses: int  # ILmr + DLmr + DLmw
+    processes: int = 1
+
+    @property
+    def cycles(self) -> int:
+        """Estimated cycles (the cost model above)."""
+        l1_hits = self.accesses - self.l1_misses
+        ll_hits = self.l1_misses - self.ll_misses
+        return l1_hits + 5 * ll_hits + 35 * self.ll_misses  # see measure/cachegrind.py

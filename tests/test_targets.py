@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from optiloop.context import estimate_tokens, prompt_material
 from optiloop.proc import shell_argv
-from optiloop.targets import FindTargets, covering_command, estimate_tokens, prompt_material
+from optiloop.targets import FindTargets
+from optiloop.testselect import covering_command
 from optiloop.types import Hotspot, Profile, Target
 from tests.profiling.planted import BASKET, SLOW_LINE, UNITTEST_CMD, env, in_scope, line_of, planted, profiler
 

@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from optiloop.cli.common import err, errors_to_exit, say
-from optiloop.cli.options import MeasureKind, PassEnv, settings_flags
+from optiloop.cli.options import BENCH_SETTINGS, with_settings
 from optiloop.config import load_settings
 from optiloop.errors import BadInput
 from optiloop.measure.instructions import fmt_count
@@ -60,21 +60,19 @@ def bench_json(r: BenchResult) -> dict[str, object]:
             "simulated_instructions": r.cost.instructions if r.cost else None}
 
 
+@with_settings(*BENCH_SETTINGS)
 def bench_command(
     path: Annotated[Path, typer.Argument(help="The project directory the workload runs in.")] = Path("."),
-    workload: Annotated[Optional[str], typer.Option(help="Shell command to time (default: from pyproject).")] = None,
     runs: Annotated[int, typer.Option(min=2, max=1000, help="Timed runs, each in a fresh process.")] = 10,
-    timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    pass_env: PassEnv = None,
-    measure: MeasureKind = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Time the workload: mean ± stdev over fresh processes, after a warm-up run."""
     with errors_to_exit():
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass the project's directory")
-        settings = load_settings(path, settings_flags(workload=workload, timeout=timeout, pass_env=pass_env,
-                                                         measure=measure))
+        settings = load_settings(path, flags)
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
 from optiloop.cli.bench import fmt_seconds, progress_bar
 from optiloop.cli.common import errors_to_exit, say
-from optiloop.cli.options import MeasureKind, PassEnv, Python, Setup
+from optiloop.cli.options import MEASURE_SETTINGS, with_settings
 from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput
 from optiloop.layout import resolve_python
@@ -54,28 +54,21 @@ def compare_json(c: Compared) -> dict[str, object]:
                                                   "ci_high": v.guard.ci_high, "rounds": v.guard.rounds}}
 
 
+@with_settings(*MEASURE_SETTINGS)
 def compare_command(
     ref_a: Annotated[str, typer.Argument(help="The reference: a commit, branch or tag.")],
     ref_b: Annotated[str, typer.Argument(help="The ref measured against REF_A (speedup > 1: REF_B is faster).")],
     path: Annotated[Path, typer.Option(help="The project: the repository or a directory inside it.")] = Path("."),
-    workload: Annotated[Optional[str], typer.Option(help="Shell command to time (default: from pyproject).")] = None,
-    rounds: Annotated[Optional[int], typer.Option(help="Rounds at the first look (up to 4x if unclear).")] = None,
     min_speedup: Annotated[float, typer.Option(help="Speedup REF_B must reach to count as faster.")] = 1.0,
-    measure_budget: Annotated[Optional[float], typer.Option(help="Seconds the measurement may take.")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Seconds one run may take.")] = None,
-    setup: Setup = None,
-    python: Python = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    pass_env: PassEnv = None,
-    measure: MeasureKind = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Measure the workload at two git refs, interleaved, and print the speedup with its interval."""
     with errors_to_exit():
         if not path.is_dir():
             raise BadInput(f"{path} is not a directory", "pass --path of a directory inside the repository")
-        settings = load_settings(path, {"workload": workload, "rounds": rounds, "timeout": timeout,
-                                        "measure_budget": measure_budget, "setup": setup, "python": python,
-                                        "pass_env": tuple(pass_env) if pass_env else None, "measure": measure})
+        settings = load_settings(path, flags)
         if not settings.workload:
             raise BadInput("no workload command given",
                            "pass --workload CMD or set workload = \"...\" under [tool.optiloop] in pyproject.toml")

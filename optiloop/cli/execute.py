@@ -29,7 +29,7 @@ def execute(prepared: Prepared, console: Console | None = out) -> RunSummary:
     try:
         progress("measuring the baseline and profiling the workload ...")
         profile = loop.start()
-        for note in getattr(loop.s.profiler, "notes", ()):  # e.g. py-spy unavailable: the fallback profiler
+        for note in loop.s.profiler.notes:  # e.g. py-spy unavailable: the fallback profiler
             progress(f"note: {note}")
         if (noise := loop.s.measurer.noise) is not None:
             progress(noise_line(noise))

@@ -1,9 +1,13 @@
-"""The options ``run``, ``session`` and ``pr`` share, declared once (typer reads ``Annotated`` aliases)."""
+"""The options ``run``, ``session`` and ``pr`` share, and those ``compare`` and ``bench`` share, declared once:
+typer reads ``Annotated`` aliases, and ``with_settings`` adds the ones a command takes to its signature."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, get_args
 
 import typer
 
@@ -49,6 +53,52 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=(
     "No status line and no progress lines on stderr: only the result, and errors."))]
 Json = Annotated[bool, typer.Option("--json", help=(
     "Print the summary as JSON on stdout (and nothing else there); the table goes to stderr."))]
+
+
+Timeout = Annotated[Optional[float], typer.Option(help="Seconds one run of the workload (or tests) may take.")]
+
+# the settings a command may take as options, by setting name (``config.Settings``)
+SETTING_OPTIONS: dict[str, Any] = {
+    "workload": Workload, "tests": Tests, "model": Model, "max_iterations": MaxIterations, "min_speedup": MinSpeedup,
+    "rounds": Rounds, "include": Include, "exclude": Exclude, "measure_budget": MeasureBudget,
+    "candidates": Candidates, "prompts": Prompts, "api_key_env": ApiKeyEnv, "base_url": BaseUrl, "max_cost": MaxCost,
+    "time_budget": TimeBudget, "cache": Cache, "setup": Setup, "python": Python, "test_timeout": TestTimeout,
+    "pass_env": PassEnv, "measure": MeasureKind, "max_memory_growth": MaxMemoryGrowth, "jobs": Jobs,
+    "timeout": Timeout,
+}
+RUN_SETTINGS = tuple(n for n in SETTING_OPTIONS if n != "timeout")  # run and pr
+SESSION_SETTINGS = tuple(n for n in RUN_SETTINGS if n not in ("max_iterations", "time_budget"))  # a person decides
+BENCH_SETTINGS = ("workload", "timeout", "measure_budget", "pass_env", "measure")  # bench: one tree, as it is
+MEASURE_SETTINGS = (*BENCH_SETTINGS, "rounds", "setup", "python")  # compare: two refs, each built
+
+
+def with_settings(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A typer command that also takes the settings ``names`` as options (``SETTING_OPTIONS``, declared once)
+    and receives the ones given as one ``flags`` dict (``settings_flags``) instead of a parameter each. The
+    command's own arguments come first in its signature, then the settings, then its own other options."""
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "flags"]
+        arguments = [p for p in own if any(isinstance(m, typer.models.ArgumentInfo) for m in _metadata(p))]
+        options = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own if p not in arguments]
+        settings = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=SETTING_OPTIONS[n])
+                    for n in names]
+
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> None:
+            flags = settings_flags(**{n: kwargs.pop(n, None) for n in names})
+            command(*args, flags=flags, **kwargs)
+
+        parameters = [*arguments, *settings, *options]
+        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+    return decorate
+
+
+def _metadata(parameter: inspect.Parameter) -> tuple[Any, ...]:
+    return get_args(parameter.annotation)[1:] if hasattr(parameter.annotation, "__metadata__") else ()
 
 
 def settings_flags(**given: Any) -> dict[str, Any]:

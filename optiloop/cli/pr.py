@@ -37,35 +37,7 @@ from optiloop.bot.summary import PrOutcome
 from optiloop.cli.common import err, errors_to_exit, progress, say
 from optiloop.cli.compare import compare_settings
 from optiloop.cli.execute import execute
-from optiloop.cli.options import (
-    ApiKeyEnv,
-    BaseUrl,
-    Cache,
-    Candidates,
-    Exclude,
-    Include,
-    Jobs,
-    Json,
-    MaxCost,
-    MaxIterations,
-    MaxMemoryGrowth,
-    MeasureBudget,
-    MeasureKind,
-    MinSpeedup,
-    Model,
-    PassEnv,
-    ProjectPath,
-    Prompts,
-    Python,
-    Quiet,
-    Rounds,
-    Setup,
-    Tests,
-    TestTimeout,
-    TimeBudget,
-    Workload,
-    settings_flags,
-)
+from optiloop.cli.options import RUN_SETTINGS, Json, ProjectPath, Quiet, with_settings
 from optiloop.cli.status import status_line
 from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput, CheckFailed, OptiloopError, RunFailure
@@ -113,6 +85,7 @@ def _suggestion_body(number: int, report: str) -> str:
             "Each commit's message carries its evidence (speedup, interval, checks passed).\n\n" + report)
 
 
+@with_settings(*RUN_SETTINGS)
 def pr_command(
     path: ProjectPath = Path("."),
     base: Annotated[Optional[str], typer.Option(help="The PR's base ref (default: from the GitHub event).")] = None,
@@ -127,40 +100,14 @@ def pr_command(
         help="Exit 1 when the head is slower than the base by more than this (0.05 = 5%).")] = None,
     regression_check: Annotated[bool, typer.Option(
         "--regression-check/--no-regression-check", help="Measure the head against the base.")] = True,
-    workload: Workload = None,
-    tests: Tests = None,
-    model: Model = None,
-    max_iterations: MaxIterations = None,
-    min_speedup: MinSpeedup = None,
-    rounds: Rounds = None,
-    measure_budget: MeasureBudget = None,
-    candidates: Candidates = None,
-    prompts: Prompts = None,
-    api_key_env: ApiKeyEnv = None,
-    base_url: BaseUrl = None,
-    max_cost: MaxCost = None,
-    time_budget: TimeBudget = None,
-    cache: Cache = None,
-    include: Include = None,
-    exclude: Exclude = None,
-    setup: Setup = None,
-    python: Python = None,
-    test_timeout: TestTimeout = None,
-    pass_env: PassEnv = None,
-    measure: MeasureKind = None,
-    max_memory_growth: MaxMemoryGrowth = None,
-    jobs: Jobs = None,
     quiet: Quiet = False,
     json: Json = False,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Optimize the hot functions a pull request changed; comment once on the PR with the evidence.
 
     With --json, stdout holds one JSON object (``optiloop/report/pr-schema.json``) instead of the comment."""
-    flags = settings_flags(workload=workload, tests=tests, model=model, max_iterations=max_iterations,
-        min_speedup=min_speedup, rounds=rounds, include=include, exclude=exclude, measure_budget=measure_budget,
-        candidates=candidates, prompts=prompts, api_key_env=api_key_env, base_url=base_url, max_cost=max_cost,
-        time_budget=time_budget, cache=cache, setup=setup, python=python, test_timeout=test_timeout,
-        pass_env=pass_env, measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     env = dict(os.environ)
     with errors_to_exit(), status_line(quiet) as status:
         if fail_on_regression is not None and fail_on_regression < 0:

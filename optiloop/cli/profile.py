@@ -25,6 +25,7 @@ from optiloop import vcs
 from optiloop.cli.common import errors_to_exit, out, progress, say
 from optiloop.cli.options import PassEnv
 from optiloop.config import excluded_globs, load_settings
+from optiloop.context import estimate_tokens, hottest_line, prompt_material
 from optiloop.errors import BadInput
 from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.paths import Scope, scripts_in
@@ -32,7 +33,7 @@ from optiloop.proc import child_env
 from optiloop.profiling import InPlace, PySpyProfiler
 from optiloop.profiling.addressable import bound, footer, unreachable
 from optiloop.profiling.collapsed import Resolver, own_time, parse_raw
-from optiloop.targets import FindTargets, estimate_tokens, hottest_line, prompt_material
+from optiloop.targets import FindTargets
 from optiloop.types import Hotspot, Profile, Target, Workload
 
 

@@ -3,79 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from optiloop.cli.common import errors_to_exit, out, progress, say
 from optiloop.cli.execute import record_total
-from optiloop.cli.options import (
-    AllowDirty,
-    ApiKeyEnv,
-    BaseUrl,
-    Cache,
-    Candidates,
-    Exclude,
-    Include,
-    Jobs,
-    MaxCost,
-    MaxMemoryGrowth,
-    MeasureBudget,
-    MeasureKind,
-    MinSpeedup,
-    Model,
-    PassEnv,
-    ProjectPath,
-    Prompts,
-    Python,
-    Quiet,
-    Rounds,
-    Setup,
-    Tests,
-    TestTimeout,
-    Workload,
-    settings_flags,
-)
+from optiloop.cli.options import SESSION_SETTINGS, AllowDirty, ProjectPath, Quiet, with_settings
 from optiloop.cli.status import status_line
 from optiloop.errors import BadInput
 from optiloop.report import write_reports
 from optiloop.report.terminal import closing_lines, summary_table
 
 
+@with_settings(*SESSION_SETTINGS)
 def session(
     path: ProjectPath = Path("."),
     resume: Annotated[Optional[str], typer.Option(
         help="Continue the session (or run) with this id, or `last`; its recorded settings are used.")] = None,
-    workload: Workload = None,
-    tests: Tests = None,
-    model: Model = None,
-    min_speedup: MinSpeedup = None,
-    rounds: Rounds = None,
-    include: Include = None,
-    exclude: Exclude = None,
-    measure_budget: MeasureBudget = None,
-    candidates: Candidates = None,
-    prompts: Prompts = None,
-    api_key_env: ApiKeyEnv = None,
-    base_url: BaseUrl = None,
-    max_cost: MaxCost = None,
-    cache: Cache = None,
-    setup: Setup = None,
-    python: Python = None,
-    test_timeout: TestTimeout = None,
-    pass_env: PassEnv = None,
-    measure: MeasureKind = None,
-    max_memory_growth: MaxMemoryGrowth = None,
-    jobs: Jobs = None,
     allow_dirty: AllowDirty = False,
     quiet: Quiet = False,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Steer the loop yourself: pick targets, give hints, edit, accept or reject each verified candidate."""
-    flags = settings_flags(workload=workload, tests=tests, model=model, min_speedup=min_speedup, rounds=rounds,
-        include=include, exclude=exclude, measure_budget=measure_budget, candidates=candidates, prompts=prompts,
-        api_key_env=api_key_env, base_url=base_url, max_cost=max_cost, cache=cache,
-        setup=setup, python=python, test_timeout=test_timeout, pass_env=pass_env,
-        measure=measure, max_memory_growth=max_memory_growth, jobs=jobs)
     with errors_to_exit(), status_line(quiet) as status:
         from optiloop import app
         from optiloop.session import Session

@@ -17,8 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from optiloop.measure.cachegrind import Cost
-from optiloop.types import Applied, Candidate, Check, EditResult
+from optiloop.types import Applied, Candidate, Check, Cost, EditResult
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)
 CostCounter = Callable[[str, str], "Cost | None"]  # (side, label) -> the cost in that tree, None if uncountable
@@ -115,8 +114,9 @@ class LocalExecutor:
         sides = self.trees.ensure_slots(len(batch))
         while len(self.gates) < len(batch):
             self.gates.append(self.make_gate(sides[len(self.gates)]))
-        for candidate, _ in batch:  # captures and self-checks run once, on the baseline, before any slot needs them
-            self.gates[0].prepare(candidate)
+        if len(batch) > 1:  # captures and self-checks run once, on the baseline, before the slots need them
+            for candidate, _ in batch:
+                self.gates[0].prepare(candidate)
         for slot, (_, files) in enumerate(batch):
             self.trees.stage(files, sides[slot], head)
         if len(batch) == 1:

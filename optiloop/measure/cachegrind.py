@@ -25,12 +25,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from optiloop import proc
+from optiloop.types import Cost
 
-L1_COST, LL_COST, RAM_COST = 1, 5, 35  # cycles per access that hits L1, hits LL, goes to RAM
 CACHES = ("--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64")
 SLOWDOWN = 50  # a simulated run takes about this many times a plain run's wall time (measured here: 45-55x)
 PACKAGE = "valgrind"  # Debian's and Ubuntu's package (and Homebrew's, Fedora's) that provides it
@@ -38,24 +37,6 @@ PACKAGE = "valgrind"  # Debian's and Ubuntu's package (and Homebrew's, Fedora's)
 
 class CountError(Exception):
     """The command failed, timed out or could not run under valgrind; the message says which."""
-
-
-@dataclass(frozen=True)
-class Cost:
-    """Events of one simulated run, summed over all its processes."""
-
-    instructions: int  # Ir: instructions executed
-    accesses: int  # Ir + Dr + Dw: instruction fetches, data reads and data writes
-    l1_misses: int  # I1mr + D1mr + D1mw
-    ll_misses: int  # ILmr + DLmr + DLmw
-    processes: int = 1
-
-    @property
-    def cycles(self) -> int:
-        """Estimated cycles (the cost model above)."""
-        l1_hits = self.accesses - self.l1_misses
-        ll_hits = self.l1_misses - self.ll_misses
-        return L1_COST * l1_hits + LL_COST * ll_hits + RAM_COST * self.ll_misses
 
 
 def parse(text: str) -> dict[str, int]:

@@ -17,19 +17,20 @@ tolerance. A candidate is accepted when all of these hold:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
 from optiloop.measure import plain
-from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, Cost, CountError, available, count
+from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, CountError, available, count
 from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees
-from optiloop.measure.stats import Noise, far_above
+from optiloop.measure.stats import far_above
 from optiloop.progress import COUNTING
 from optiloop.record import CostCalibrated, CostCounted, Journal
-from optiloop.types import Cause, Measure, Measurement, Outcome, Verdict, Workload, fmt_ratio
+from optiloop.types import Attempt, Cause, Cost, Measure, Measurement, Noise, Outcome, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side
 
 MAX_TOLERANCE = 0.01  # A/A counts further apart than 1%: the workload is not deterministic enough to count
@@ -157,6 +158,9 @@ class CyclesMeasurer:
                 raise RunFailure(f"the baseline workload failed under valgrind: {exc}") from None
         return self._base[1]
 
+    def restore(self, attempts: Sequence[Attempt]) -> None:
+        self.timed.restore(attempts)
+
     def total(self, wall: Verdict) -> Verdict:
         """The whole run in cycles, beside its wall-time check ``wall``: the branch head (the baseline tree)
         against the base, which ``measure_total`` left staged in the candidate tree."""
@@ -195,7 +199,7 @@ class CyclesMeasurer:
         the same way as the count: faster, not merely not slower."""
         far = far_above(verdict.speedup, verdict.ci_low, predicted)
         guard = self.timed.guard(f"{label}-guard", self.guard_rounds * (AMDAHL_GUARD if far else 1))
-        wall = f"{fmt_ratio(guard.speedup)}x (95% CI {guard.interval}, {guard.rounds} interleaved rounds)"
+        wall = f"{fmt_ratio(guard.speedup)}x ({guard.level_pct} CI {guard.interval}, {guard.rounds} interleaved rounds)"
         both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
                        peak_memory=guard.peak_memory)
         if not guard.accepted:
@@ -311,7 +315,7 @@ def compare_counts(ws: Trees, workload: Workload, out_dir: Path, min_speedup: fl
         return None, refused(asked, why, "make the workload deterministic, or pass --measure time")
     verdict = decide_cycles(a, b, min_speedup, calibration.tolerance)
     guard = timed.guard("compare-guard", GUARD_ROUNDS)
-    wall = f"wall time {fmt_ratio(guard.speedup)}x (95% CI {guard.interval}, {guard.rounds} interleaved rounds)"
+    wall = f"wall time {fmt_ratio(guard.speedup)}x ({guard.level_pct} CI {guard.interval}, {guard.rounds} rounds)"
     both = replace(verdict, guard=guard, baseline=guard.baseline, candidate=guard.candidate, rounds=guard.rounds,
                    peak_memory=guard.peak_memory, reason=f"{verdict.reason}; {wall}")
     if not verdict.accepted:

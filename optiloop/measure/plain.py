@@ -8,8 +8,7 @@ measure more precisely.
 
 from __future__ import annotations
 
-from optiloop.measure.stats import Noise
-from optiloop.types import Cause, Outcome, Verdict, fmt_pct, fmt_ratio
+from optiloop.types import Cause, Noise, Outcome, Verdict, fmt_pct, fmt_ratio
 
 # what to do when the noise of the machine hides a gain that may be real
 NOISE_ADVICE = ("noise may be hiding a real gain: measure more precisely with more rounds (--rounds N or "
@@ -144,7 +143,7 @@ def total(point: float, low: float, high: float, rounds: int) -> tuple[Cause, st
 
 def wall(guard: Verdict) -> str:
     """The wall-time guard's figure in words, never leading with one whose interval includes 1.0."""
-    stats = f"95% CI {guard.interval}, {guard.rounds} rounds"
+    stats = f"{guard.level_pct} CI {guard.interval}, {guard.rounds} rounds"
     if guard.ci_low > 1.0:
         return f"wall time {x(guard.speedup)} ({stats})"
     if guard.ci_high < 1.0:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
+from optiloop.types import Noise
+
 ALPHA = 0.05  # two-sided error of one whole (sequential) measurement: the interval is (at least) 95%
 SPENDING_POWER = 2.0  # alpha(t) = ALPHA * t**rho: little error spent on early looks, most on the last
 RANK_ALPHA = 0.01  # one-sided level of the rank test an accept also needs (the interval's tail is 2.5%)
@@ -233,27 +235,6 @@ def rounds_for_budget(budget: float, seconds_per_round: float, measurements: int
     if seconds_per_round <= 0:
         return 200
     return max(4, min(200, int(budget / (measurements * seconds_per_round))))
-
-
-@dataclass(frozen=True)
-class Noise:
-    """An A/A measurement (baseline against itself): how large a speedup noise alone shows.
-
-    ``ratio`` is the far end of the A/A's 95% interval (``max(high, 1/low)``) after ``rounds``
-    rounds; ``floor(n)`` scales it to ``n`` rounds (the interval narrows as 1/sqrt(n)).
-    """
-
-    point: float
-    low: float
-    high: float
-    rounds: int
-
-    @property
-    def ratio(self) -> float:
-        return max(self.high, 1.0 / self.low if self.low > 0 else math.inf)
-
-    def floor(self, rounds: int) -> float:
-        return math.exp(math.log(self.ratio) * math.sqrt(self.rounds / max(1, rounds)))
 
 
 def noise_of(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> Noise:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from optiloop.context import annotate_heat
 from optiloop.models.base import Request
 from optiloop.prompts import Prompts
-from optiloop.targets import annotate_heat
 from optiloop.types import Target
 
 

@@ -26,10 +26,6 @@ NATIVE_NOTE = ("py-spy cannot record native frames here ({why}); time in C exten
                "project's code counts as the project's")
 
 
-class Profiler(Protocol):
-    def profile(self, label: str) -> Profile: ...
-
-
 class Tree(Protocol):
     """Where the workload runs (a ``Workspace``, or ``InPlace`` for the user's checkout)."""
 

@@ -12,6 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from optiloop import types
 from optiloop.errors import BadInput
 from optiloop.record.events import KINDS, VERSION, Event
 
@@ -32,14 +33,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def registry() -> dict[str, type]:
-    """The dataclasses a record holds, by name: those of ``optiloop.types``, a model's ``Spend`` and the
-    cycles measure's ``Cost`` (imported here, when a record is read, so that writing events stays light)."""
-    from optiloop import types
-    from optiloop.measure.cachegrind import Cost
-    from optiloop.models.base import Spend
-
-    found = {name: obj for name, obj in vars(types).items() if dataclasses.is_dataclass(obj) and isinstance(obj, type)}
-    return {**found, "Cost": Cost, "Spend": Spend}
+    """The dataclasses a record holds, by name: those of ``optiloop.types``."""
+    return {name: obj for name, obj in vars(types).items() if dataclasses.is_dataclass(obj) and isinstance(obj, type)}
 
 
 def from_jsonable(value: Any, known: dict[str, type] | None = None) -> Any:

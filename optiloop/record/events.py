@@ -1,23 +1,17 @@
 """The events of a run record: one frozen dataclass per kind, the only place a kind's name is spelled.
 
 Each line of ``events.jsonl`` is one event: ``{"event": KIND, "version": VERSION, "time": ..., **fields}``.
-Fields hold the values of ``optiloop.types`` (and ``Cost``, ``Spend``) as the codec writes them. Fields that
-were added after a kind first appeared have defaults, so that older records still read; ``docs/run-record.md``
-lists every kind and field.
-
-Imports only ``optiloop.types`` (and, for type checking, the two other dataclasses events hold).
+Fields hold the values of ``optiloop.types`` as the codec writes them. Fields that were added after a kind
+first appeared have defaults, so that older records still read; ``docs/run-record.md`` lists every kind and
+field. Imports only ``optiloop.types``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from optiloop.types import Attempt, Hotspot, Measurement, Usage, Verdict
-
-if TYPE_CHECKING:
-    from optiloop.measure.cachegrind import Cost
-    from optiloop.models.base import Spend
+from optiloop.types import Attempt, Cost, Hotspot, Measurement, Spend, Usage, Verdict
 
 VERSION = 1  # the record's schema version; a record written before versions existed reads as version 0
 RAW = {"raw": True}  # field metadata: kept as the JSON it is (settings and flags, read back by pydantic)

@@ -59,7 +59,8 @@ def interval_text(v: Verdict) -> str:
     """The interval (level) of a time verdict; a cycles verdict's exact band and its wall-time guard."""
     if v.measure != "cycles":
         return f"{v.interval} ({v.level_pct})"
-    wall = f"; wall time {fmt_ratio(v.guard.speedup)}x ({v.guard.interval}, 95%)" if v.guard is not None else ""
+    guard = v.guard
+    wall = f"; wall time {fmt_ratio(guard.speedup)}x ({guard.interval}, {guard.level_pct})" if guard is not None else ""
     tolerance = f"±{v.tolerance:.2%}" if v.tolerance is not None else "exact"
     return f"simulated, {tolerance}{wall}"
 

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from rich.table import Table
 
-from optiloop.measure.stats import Noise
 from optiloop.report.commit import checks_passed, figures
 from optiloop.report.markdown import predicted_text
 from optiloop.targets import dotted_name
-from optiloop.types import Attempt, RunSummary, Verdict, fmt_noise
+from optiloop.types import Attempt, Noise, RunSummary, Verdict, fmt_noise
 
 
 def noise_line(noise: Noise) -> str:

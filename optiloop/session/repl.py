@@ -84,9 +84,9 @@ class Session:
         if self.loop.profile is None:
             self.progress("measuring the baseline and profiling the workload ...")
             self.loop.start()
-        for note in getattr(self.loop.s.profiler, "notes", ()):
+        for note in self.loop.s.profiler.notes:
             self.progress(f"note: {note}")
-        noise = getattr(self.loop.s.measurer, "noise", None)
+        noise = self.loop.s.measurer.noise
         if noise is not None:
             self.progress(noise_line(noise))
         if self.loop.baseline is not None:
@@ -262,10 +262,7 @@ class Session:
         fresh = self.fresh(target)
         candidate = Candidate(fresh, edited, f"A person's edit of {what}.", EDITED, author=HUMAN)
         self.progress("trying the edited version (applied, verified and measured like any other) ...")
-        attempt = self.loop.attempt(candidate, self.decide)
-        if attempt.accepted:
-            self.loop.reprofile(f"after-{attempt.number}")
-        return attempt
+        return self.loop.attempt(candidate, self.decide)  # profiled anew after a commit, as every attempt
 
     def decide(self, attempt: Attempt) -> str:
         """The loop's decide hook: a measured speedup waits here for the person's word."""

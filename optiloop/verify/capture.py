@@ -18,6 +18,7 @@ from typing import Any
 
 from optiloop import proc
 from optiloop.journal import write_atomic
+from optiloop.paths import module_names
 from optiloop.types import Target, Workload
 from optiloop.workspace import Workspace
 
@@ -45,14 +46,6 @@ def hook_env(base: dict[str, str], **extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HOOK_DIR), env.get("PYTHONPATH", "")) if p)
     env.update(extra)
     return env
-
-
-def module_names(path: str) -> list[str]:
-    """Every dotted name the file ``a/b/c.py`` could be imported as: ``a.b.c``, ``b.c``, ``c``."""
-    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return [".".join(parts[i:]) for i in range(len(parts))]
 
 
 class Capturer:

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from optiloop import proc
-from optiloop import targets as target_tools
 from optiloop.journal import write_atomic
-from optiloop.paths import scripts_in
+from optiloop.paths import module_parts, scripts_in
 from optiloop.progress import FULL_SUITE, NO_PROGRESS, Progress
+from optiloop.testselect import covering_command
 from optiloop.types import Candidate, Check, Target, Workload
 from optiloop.verify.capture import CallLog, Capturer, hook_env
 from optiloop.verify.hacks import static_findings
@@ -186,15 +186,7 @@ class Gate:
         if log is not None and log.module:
             paths = [str(tree / p[4:]) if p.startswith("rel:") else p for p in log.sys_path]
             return log.module, paths
-        rel = target.path
-        if self.ws.subdir and rel.startswith(self.ws.subdir + "/"):
-            rel = rel[len(self.ws.subdir) + 1:]
-        parts = rel[:-3].split("/")
-        if parts[0] == "src":
-            parts = parts[1:]
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        return ".".join(parts), [str(project), str(project / "src")]
+        return ".".join(module_parts(target.path, self.ws.subdir)), [str(project), str(project / "src")]
 
     def _python(self, log: CallLog | None) -> str:
         if log is not None and log.executable:
@@ -392,7 +384,7 @@ class Gate:
         """The covering tests when the runner can select them and they pass on the accepted tree; the full
         suite then waits for ``confirm`` (after measuring). Otherwise the full suite runs here."""
         ids = candidate.target.covering_tests
-        cmd = target_tools.covering_command(self.tests, ids)
+        cmd = covering_command(self.tests, ids)
         if cmd:
             check = self._run_tests("covering tests", cmd, f"{len(ids)} covering test(s) passed")
             if check.passed or self._passes_on_baseline(cmd):

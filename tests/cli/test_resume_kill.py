@@ -202,8 +202,9 @@ def test_killed_mid_commit_makes_the_commit_once(tmp_path: Path, python_on_path:
     shas = check_resumed(repo, before, done)
     record = events(repo)
     assert any(e["event"] == "note" and "killed before its commit; committed now" in str(e["text"]) for e in record)
-    first = next(e for e in record if e["event"] == "attempt")
-    assert first["reconciled"] is True and first["attempt"]["commit"] == shas[0]  # type: ignore[index]
+    # the attempt the kill cut short (on a busy machine an earlier candidate may have been rejected first)
+    first = next(e for e in record if e["event"] == "attempt" and e.get("reconciled"))
+    assert first["attempt"]["commit"] == shas[0]  # type: ignore[index]
 
 
 def test_killed_after_the_commit_keeps_it_and_records_it(tmp_path: Path, python_on_path: dict[str, str]) -> None:

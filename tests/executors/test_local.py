@@ -96,7 +96,7 @@ def test_a_batch_is_verified_at_once_and_comes_back_in_order() -> None:
     assert ex.confirm(cs[1]).detail == "candidate-1"  # the full suite where it was verified
     assert ex.verify(cs[2], files(cs[2]), cs[3:])[0].detail == "candidate-2"
     ex.verify(cs[3], files(cs[3]), [])  # not in the batch: verified now, in the main tree
-    assert log == [("prepare", "candidate"), ("candidate", "idea 3")]
+    assert log == [("candidate", "idea 3")]  # alone: nothing to prepare for other trees
 
 
 def test_a_commit_makes_the_batch_stale() -> None:
@@ -106,7 +106,7 @@ def test_a_commit_makes_the_batch_stale() -> None:
     trees.now = "h2"  # the loop committed cs[0]: cs[1] is verified again against the new head
     log.clear()
     ex.verify(cs[1], files(cs[1]), [])
-    assert log == [("prepare", "candidate"), ("candidate", "idea 1")]
+    assert log == [("candidate", "idea 1")]
 
 
 def test_only_candidates_that_pass_are_counted_where_they_were_verified() -> None:

@@ -9,20 +9,25 @@ from tests.conftest import ROOT
 
 
 def test_quick_benchmark_prints_the_table() -> None:
+    # wall time alone, on the machine as it is: tests/benchmarks/test_measurement.py runs both measures
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "measurement.py"), "--quick",
-                           "--scenarios", "1.0,1.2,0.8"], capture_output=True, text=True, timeout=300)
+                           "--scenarios", "1.0,1.2,0.8", "--measures", "time", "--neighbours", "0"],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("workload: ") and lines[1].startswith("noise floor (A/A, 2 rounds): ")
-    header = [c.strip() for c in lines[2].split("|")]
-    assert header == ["planted", "trials", "accepted", "found slower", "unknown", "rate", "rounds/verdict",
-                      "s/verdict", "max s", "stopped at"]
-    rows = [[c.strip() for c in line.split("|")] for line in lines[4:7]]
+    assert lines[0].startswith("settings: ") and "0 CPU-bound neighbour process(es)" in lines[0]
+    assert lines[1].startswith("time: ") and "noise floor (A/A, 2 rounds): " in lines[1]
+    assert lines[3] == "time:"
+    header = [c.strip() for c in lines[4].strip("|").split("|")]
+    assert header == ["planted", "trials", "accepted", "found slower", "unknown", "rate", "median speedup",
+                      "rounds/verdict", "s/verdict", "max s", "stopped at"]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[6:9]]
     assert [r[0] for r in rows] == ["A/A (no change)", "20% faster", "25% slower"]
     assert all(len(r) == len(header) and r[1] == "1" for r in rows)
     assert rows[0][5].endswith("false accepts") and rows[1][5].endswith("detected (accepted)")
     assert rows[2][5].endswith("detected (found slower)")
-    assert lines[7].startswith("3 verdicts in ")
+    assert lines[-4].startswith("A/A false accepts: time ") and lines[-3].startswith("smallest planted speedup")
+    assert lines[-1].startswith("3 verdicts in ")
 
 
 def selection(*args: str) -> list[str]:

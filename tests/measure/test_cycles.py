@@ -95,7 +95,7 @@ def test_cheaper_in_cycles_and_not_slower_in_wall_time_is_accepted(tmp_path: Pat
     verdict = m.compare("c1")
     assert verdict.accepted and verdict.measure == "cycles" and verdict.cycles == (1_000_000, 800_000)
     assert verdict.guard is not None and verdict.guard.accepted and verdict.guard.stopped == "early"
-    assert "1.25x fewer cycles" in verdict.reason and "wall time 1.25x (95% CI" in verdict.reason
+    assert "1.25x fewer cycles" in verdict.reason and "wall time 1.25x (99% CI" in verdict.reason
     assert m.counted == ["c1/candidate"]  # the baseline's count at this head is the calibration's
 
 

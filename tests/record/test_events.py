@@ -7,8 +7,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-from optiloop.measure.cachegrind import Cost
-from optiloop.models.base import Spend
 from optiloop.record import (
     VERSION,
     Accepting,
@@ -38,9 +36,11 @@ from optiloop.types import (
     Attempt,
     Candidate,
     Check,
+    Cost,
     Hotspot,
     Measurement,
     Rejected,
+    Spend,
     Target,
     Usage,
     Verdict,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optiloop.models.base import Spend
 from optiloop.record import (
     AttemptRecorded,
     BaselineMeasured,
@@ -25,6 +24,7 @@ from optiloop.types import (
     Hotspot,
     Measurement,
     Rejected,
+    Spend,
     Target,
     Usage,
     Verdict,

@@ -20,11 +20,12 @@ import git
 import pytest
 
 from optiloop.edit import apply_candidate, find_definition
+from optiloop.executors import LocalExecutor
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.proc import child_env
 from optiloop.record import Event
 from optiloop.report.commit import checks_passed
-from optiloop.types import Attempt, Candidate, Hotspot, Measurement, Target, Verdict, Workload
+from optiloop.types import Attempt, Candidate, Hotspot, Measurement, Profile, Target, Verdict, Workload
 from optiloop.verify import Gate
 from optiloop.workspace import Workspace
 from tests.cli.test_run import CORE as SLOW_CORE
@@ -87,6 +88,15 @@ NEW_NAME = ("def first_seen(items):\n    return dict.fromkeys(items)\n\n\n"
 SORTED = "def dedupe(items):\n    return sorted(set(items))\n"
 
 
+class Unprofiled:
+    """The loop profiles anew after a commit: here, nothing is hot any more."""
+
+    notes: list[str] = []
+
+    def profile(self, label: str) -> Profile:
+        return Profile((), 0)
+
+
 class Measured:
     """The measurer stage: always "faster", and what the suite log held when it was asked."""
 
@@ -97,7 +107,8 @@ class Measured:
     def baseline(self) -> Measurement:
         return Measurement.of([1.0, 1.0])
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: object = None) -> Verdict:
         self.asked.append(runs(self.log))
         return Verdict(2.0, 1.8, 2.2, True, True, "faster: 2.00x", Measurement.of([1.0, 1.0]),
                        Measurement.of([0.5, 0.5]))
@@ -131,8 +142,9 @@ class Project:
                     artifacts=self.root / ".optiloop" / "artifacts", replay_calls=20, memory_mb=1024,
                     replay_floor=5.0, test_timeout=test_timeout)
         measurer = Measured(self.log)
-        stages = Stages(profiler=None, find_targets=lambda p, r: [], model=Model(), edit=apply_candidate,  # type: ignore[arg-type]
-                        verifier=gate, measurer=measurer, place=self.ws, journal=Journal())
+        stages = Stages(profiler=Unprofiled(), find_targets=lambda p, r: [], model=Model(), edit=apply_candidate,  # type: ignore[arg-type]
+                        verifier=LocalExecutor(self.ws, lambda side: gate, apply_candidate), measurer=measurer,
+                        place=self.ws, journal=Journal())
         return Loop(stages, Limits(1, 1), "long-suites"), measurer
 
     def attempt(self, new_source: str, covering: tuple[str, ...] = COVERING, **gate: Any) -> tuple[Attempt, Measured]:

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from optiloop import proc
+from optiloop.paths import module_names
 from optiloop.types import Candidate, Check, Hotspot, Target, Verdict
-from optiloop.verify.capture import hook_env, module_names
+from optiloop.verify.capture import hook_env
 from optiloop.verify.gate import WEAK_EVIDENCE
 
 MODULE = '''
