@@ -29,9 +29,9 @@ import git
 from optiloop.app import finish, prepare
 from optiloop.cli.demo import copy_example, examples
 from optiloop.config import read_pyproject
-from optiloop.journal import Journal
 from optiloop.measure import InterleavedMeasurer
 from optiloop.proc import child_env, run
+from optiloop.record import Journal, Proposed, RunLog
 from optiloop.types import Attempt, Verdict, Workload
 
 QUICK_ROUNDS = 3
@@ -83,7 +83,7 @@ def end_to_end(repo: Path, base: str, head: str, rounds: int, env: dict[str, str
 
 def proposed(journal: Journal) -> int:
     """Candidates the model proposed over the run (the loop drops duplicates before trying them)."""
-    return sum(int(e.get("count", 0)) for e in journal.events() if e.get("event") == "proposals")
+    return sum(e.count for e in RunLog.read(journal.dir).all(Proposed))
 
 
 def bench(name: str, rounds: int, max_iterations: int | None, env: dict[str, str]) -> Row:

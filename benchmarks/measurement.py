@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optiloop.config import Settings
-from optiloop.journal import Journal
 from optiloop.measure import InterleavedMeasurer, cachegrind
 from optiloop.measure.cycles import Calibration, CyclesMeasurer
 from optiloop.measure.cycles import calibrate as count_both
@@ -40,6 +39,7 @@ from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import NOISE_ROUNDS
 from optiloop.measure.pyperf_run import pyperf_command
 from optiloop.proc import child_env
+from optiloop.record import Journal
 from optiloop.types import Verdict, Workload
 
 WORK = """\

@@ -23,7 +23,7 @@ from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
 from optiloop.executors.local import CostCounter, LocalExecutor
-from optiloop.journal import RECORD_DIR, Journal, new_run_id
+from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.layout import resolve_python
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.measure import InterleavedMeasurer, Measurer
@@ -32,6 +32,7 @@ from optiloop.models import Model, ModelOptions, resolve
 from optiloop.paths import Scope, scripts_in
 from optiloop.profiling import PySpyProfiler
 from optiloop.progress import COVERING, NO_PROGRESS, Progress
+from optiloop.record import Journal, Note, RunFinished, RunLog, RunResumed, RunStarted
 from optiloop.resume import (
     reconcile,
     release_lock,
@@ -40,7 +41,6 @@ from optiloop.resume import (
     restored_attempts,
     resumable,
     take_lock,
-    trim_torn_event,
 )
 from optiloop.stages import TargetFinder
 from optiloop.targets import FindTargets
@@ -124,10 +124,10 @@ def prepare(
         raise
     journal = Journal.create(root, run_id)
     take_lock(journal.dir)
-    journal.event("run_started", run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch,
-                  base=ws.head(), settings=settings.model_dump(), model=model.name,
-                  deterministic_output=checked.expected is not None, mode=mode, measure=checked.choice.measure,
-                  measure_why=checked.choice.why)
+    journal.write(RunStarted(run_id=run_id, repo=str(root), subdir=subdir, branch=ws.branch, base=ws.head(),
+                             settings=settings.model_dump(), model=model.name,
+                             deterministic_output=checked.expected is not None, mode=mode,
+                             measure=checked.choice.measure, measure_why=checked.choice.why))
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep, progress)
     return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]),
                     progress=progress)
@@ -158,7 +158,7 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     tests = settings.tests or ""
     find_targets = FindTargets(ws.tree_dir("baseline"), ws.project_dir("baseline"), scope.contains, tests,
                                ws.env_for("baseline"), journal.artifact, settings.timeout,
-                               on_note=lambda note: journal.event("note", text=note))
+                               on_note=lambda note: journal.write(Note(text=note)))
     measurer, counter = _measurer(ws, journal, settings, workload, checked.choice, progress)
     baseline_lock = threading.Lock()  # the gates of all candidate trees share the baseline tree
     checking = GateSettings(tests, workload, checked.expected, settings.timeout, journal.artifacts,
@@ -171,7 +171,7 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
 
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
-                               settings.timeout, on_note=lambda note: journal.event("note", text=note),
+                               settings.timeout, on_note=lambda note: journal.write(Note(text=note)),
                                progress=progress),
         find_targets=_finder(find_targets, keep, progress),
         model=model,
@@ -223,10 +223,9 @@ def finish(prepared: Prepared, summary: RunSummary | None, error: str | None = N
         prepared.workspace.close()
         try:
             prepared.branch_removed = empty and prepared.workspace.remove_branch()
-            prepared.journal.event("run_finished", error=error,
-                                   stop_reason=summary.stop_reason if summary else "",
-                                   accepted=[a.commit for a in summary.accepted] if summary else [],
-                                   branch_removed=prepared.branch_removed)
+            prepared.journal.write(RunFinished(error=error, stop_reason=summary.stop_reason if summary else "",
+                                               accepted=tuple(a.commit for a in summary.accepted) if summary else (),
+                                               branch_removed=prepared.branch_removed))
         finally:
             release_lock(prepared.journal.dir)
     return prepared.branch_removed
@@ -238,7 +237,7 @@ def _reopen(repo: git.Repo, journal: Journal, ws: Workspace, base: str, settings
     the record with the branch and check the baseline at its head; (notes on the repair, the workload's stable
     output). On failure, whatever it made is undone and the lock released."""
     take_lock(journal.dir)
-    trim_torn_event(journal)
+    journal.trim_torn_event()
     remade = False
     try:
         remade = restore_branch(repo, journal, ws, base)
@@ -272,19 +271,19 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     repo = vcs.open_repo(path)
     root = Path(repo.working_dir).resolve()
     info = resumable(root, run_id, finished_ok)
-    started = info.started
+    started = info.start
     changed = {k: v for k, v in (flags or {}).items() if v is not None}
     if unknown := sorted(set(changed) - set(RESUME_FLAGS)):
         raise BadInput(f"--{unknown[0].replace('_', '-')} cannot change when resuming a run",
                        "a resumed run keeps its recorded settings; only "
                        + ", ".join(f"--{k.replace('_', '-')}" for k in RESUME_FLAGS) + " may be given")
     try:
-        settings = Settings.model_validate({**started.get("settings", {}), **changed})
+        settings = Settings.model_validate({**started.settings, **changed})
     except ValidationError as exc:
         raise BadInput(f"the recorded settings of run {info.id} are not valid now: {exc.errors()[0]['msg']}",
                        "start a new run with `optiloop run`") from None
     workload_cmd, tests = _require(settings)
-    subdir = str(started.get("subdir", ""))
+    subdir = started.subdir
     project = root / subdir if subdir else root
     model, model_note = resolve(settings.model, project, ModelOptions.from_settings(settings))
     workload = Workload(workload_cmd, ".", tuple((extra_env or {}).items()))
@@ -292,16 +291,16 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     journal = Journal(info.dir)
     ws = Workspace(repo, info.id, subdir, run_env(workload, settings.pass_env))
     layout_notes: list[str] = []
-    measure = str(started.get("measure") or settings.measure)  # the run's measure, decided again at the head
-    notes, checked = _reopen(repo, journal, ws, str(started["base"]), settings.model_copy(update={"measure": measure}),
+    measure = started.measure or settings.measure  # the run's measure, decided again at the head
+    notes, checked = _reopen(repo, journal, ws, started.base, settings.model_copy(update={"measure": measure}),
                              workload, scope, layout_notes, progress)
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked, progress=progress)
-    attempts = restored_attempts(journal)
+    attempts = restored_attempts(RunLog.read(journal.dir))
     loop.restore(attempts)
     loop.s.measurer.restore(attempts)  # e.g. the stricter confirmation goes on counting
-    journal.event("run_resumed", run_id=info.id, head=ws.head(), attempts=len(attempts),
-                  accepted=[a.commit for a in attempts if a.accepted], reconciled=notes, flags=changed,
-                  deterministic_output=checked.expected is not None)
+    journal.write(RunResumed(run_id=info.id, head=ws.head(), attempts=len(attempts),
+                             accepted=tuple(a.commit for a in attempts if a.accepted), reconciled=tuple(notes),
+                             flags=changed, deterministic_output=checked.expected is not None))
     notes = [f"resuming run {info.id} after {len(attempts)} recorded attempt(s)", *notes, *layout_notes, model_note]
-    return Prepared(loop, ws, journal, settings, root, str(started["base"]), _notes(checked, notes),
+    return Prepared(loop, ws, journal, settings, root, started.base, _notes(checked, notes),
                     progress=progress)

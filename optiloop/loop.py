@@ -22,6 +22,15 @@ from optiloop.followup import Followups
 from optiloop.measure.stats import allowed
 from optiloop.models import Feedback, Request
 from optiloop.profiling.addressable import unreachable
+from optiloop.record.events import (
+    Accepting,
+    AttemptRecorded,
+    BaselineMeasured,
+    CandidateStarted,
+    Note,
+    Profiled,
+    Proposed,
+)
 from optiloop.report.commit import commit_message
 from optiloop.stages import Decide, Place, Recorder, Stages
 from optiloop.targets import dotted_name
@@ -71,15 +80,15 @@ class Loop:
         """Measure the baseline and profile it; returns the profile the first targets come from."""
         self.budget.started = self.budget.clock()
         self.baseline = self.s.measurer.baseline()
-        self.s.journal.event("baseline", measurement=self.baseline)
+        self.s.journal.write(BaselineMeasured(measurement=self.baseline))
         return self.reprofile("initial")
 
     def reprofile(self, label: str) -> Profile:
         self.profile = self.s.profiler.profile(label)
         self._targets = self.s.find_targets(self.profile, self.s.place.read)
         self._pending = []
-        self.s.journal.event("profile", label=label, samples=self.profile.samples, hotspots=self.profile.hotspots,
-                             breakdown=self.profile.breakdown, addressable=self.profile.addressable)
+        self.s.journal.write(Profiled(label=label, samples=self.profile.samples, hotspots=self.profile.hotspots,
+                                      breakdown=self.profile.breakdown, addressable=self.profile.addressable))
         self._unreachable = unreachable(self.profile, self.limits.min_speedup)
         return self.profile
 
@@ -130,8 +139,8 @@ class Loop:
         number = len(self.attempts) + 1
         target = candidate.target
         self.s.progress.stage("candidate", target.key, number)
-        self.s.journal.event("candidate", number=number, target=target.key, origin=candidate.origin,
-                             rationale=candidate.rationale, source=candidate.new_source)
+        self.s.journal.write(CandidateStarted(number=number, target=target.key, origin=candidate.origin,
+                                              rationale=candidate.rationale, source=candidate.new_source))
         edit = self.s.edit(self.s.place.read(target.path), target.qualname, candidate.new_source, target.path)
         attempt = Attempt(number, candidate, edit)
         if isinstance(edit, Applied):
@@ -162,7 +171,7 @@ class Loop:
         author = candidate.author or self.s.model.name  # a person's edit is committed as theirs
         message = commit_message(candidate, verdict, attempt.checks, author, self.run_id)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
-        self.s.journal.event("accepting", attempt=attempt, message=message)
+        self.s.journal.write(Accepting(attempt=attempt, message=message))
         return replace(attempt, commit=self.s.place.commit(files, message))
 
     def _record(self, attempt: Attempt, event: bool = True) -> Attempt:
@@ -173,7 +182,7 @@ class Loop:
         self._history.setdefault(c.target.key, []).append(Feedback(c.origin, c.rationale, outcome))
         self.followups.record(attempt)
         if event:
-            self.s.journal.event("attempt", attempt=attempt, accepted=attempt.accepted, reason=attempt.reason)
+            self.s.journal.write(AttemptRecorded.of(attempt))
         return attempt
 
     # -- what to try next -------------------------------------------------------------------
@@ -207,9 +216,9 @@ class Loop:
         request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
                           repair, refine)
         self._pending = list(self.s.model.propose(request))
-        self.s.journal.event("proposals", target=target.key, model=self.s.model.name, request=request.kind,
-                             count=len(self._pending), usage=[c.usage for c in self._pending],
-                             spent=self.budget.spend())
+        self.s.journal.write(Proposed(target=target.key, model=self.s.model.name, request=request.kind,
+                                      count=len(self._pending), usage=tuple(c.usage for c in self._pending),
+                                      spent=self.budget.spend()))
         if not self._pending:
             self._nothing_for(target)
 
@@ -223,6 +232,6 @@ class Loop:
         text = str(explain(target)) if callable(explain) else \
             f"{self.s.model.name} proposed no candidate for {dotted_name(target.path, target.qualname)}, the " \
             f"hottest function ({target.hotspot.self_frac:.0%} of the samples); trying the next hot functions"
-        self.s.journal.event("note", text=text)
+        self.s.journal.write(Note(text=text))
         if self.on_note is not None:
             self.on_note(text)

@@ -17,15 +17,15 @@ import contextlib
 import json
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import git
 
 from optiloop import vcs
 from optiloop.errors import BadInput
-from optiloop.journal import Journal, from_jsonable, runs_dir, write_atomic
+from optiloop.journal import write_atomic
+from optiloop.record import Accepting, AttemptRecorded, Journal, Note, RunLog, Undone, find_run
 from optiloop.types import Applied, Attempt
 from optiloop.workspace import Workspace
 
@@ -98,94 +98,34 @@ def refuse_if_alive(run_dir: Path, doing: str) -> None:
                        f"wait until it ends, or stop it first (kill {pid})")
 
 
-# -- finding a run ------------------------------------------------------------------------------
+# -- which run ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RunInfo:
-    dir: Path
-    started: dict[str, Any]  # the run_started event
-    finished: bool  # it ended without an error (one stopped by Ctrl-C or a failure may be resumed)
-
-    @property
-    def id(self) -> str:
-        return self.dir.name
-
-
-def read_run(run_dir: Path) -> RunInfo | None:
-    try:
-        events = Journal(run_dir).events() if (run_dir / "events.jsonl").is_file() else []
-    except ValueError as exc:
-        raise BadInput(f"the run record {run_dir / 'events.jsonl'} is damaged: {exc}",
-                       "that run cannot be taken back; start a new one") from None
-    started = next((e for e in events if e["event"] == "run_started"), None)
-    if started is None:
-        return None
-    ends = [e for e in events if e["event"] == "run_finished"]
-    return RunInfo(run_dir, started, bool(ends) and not ends[-1].get("error"))
-
-
-def all_runs(root: Path) -> list[RunInfo]:
-    """The runs recorded in the repository at ``root``, oldest first."""
-    where = runs_dir(root)
-    if not where.is_dir():
-        return []
-    runs = [info for d in where.iterdir() if d.is_dir() and (info := read_run(d)) is not None]
-    return sorted(runs, key=lambda r: (float(r.started.get("time", 0.0)), r.id))
-
-
-def find_run(root: Path, run_id: str, unfinished: bool) -> RunInfo:
-    """The run ``run_id`` (a unique prefix of it will do; "last": the newest one, or with ``unfinished`` the
-    newest one without ``run_finished``) of the repository at ``root``."""
-    if run_id == "last":
-        runs = [r for r in all_runs(root) if not (unfinished and r.finished)]
-        if not runs:
-            what = "no unfinished run" if unfinished else "no run"
-            raise BadInput(f"there is {what} recorded in {runs_dir(root)}", "start one with `optiloop run`")
-        return runs[-1]
-    if not run_id or "/" in run_id or run_id in (".", ".."):
-        raise BadInput(f"{run_id!r} is not a run id", "pass a run id such as 20260101-120000-abcd, or last")
-    info = read_run(runs_dir(root) / run_id)
-    if info is None:  # a unique prefix of an id will do
-        matches = [r for r in all_runs(root) if r.id.startswith(run_id)]
-        info = matches[0] if len(matches) == 1 else None
-    if info is None:
-        raise BadInput(f"there is no run {run_id} in {runs_dir(root)}",
-                       "pass a run id from .optiloop/runs, or last")
-    return info
-
-
-def resumable(root: Path, run_id: str, finished_ok: bool = False) -> RunInfo:
+def resumable(root: Path, run_id: str, finished_ok: bool = False) -> RunLog:
     """A killed run that may be taken back (with ``finished_ok``, a finished one too: a session a person
     quit); bad input for an unknown, finished or live run, and for a PR run (its target filter is the
     pull request's diff, not recorded: run ``optiloop pr`` again)."""
-    info = find_run(root, run_id, unfinished=not finished_ok)
-    if info.started.get("mode") == "pr":
-        raise BadInput(f"run {info.id} was made by `optiloop pr`", "run `optiloop pr` again instead of resuming it")
-    if info.finished and not finished_ok:
-        raise BadInput(f"run {info.id} finished already", "start a new run with `optiloop run`")
-    if not info.started.get("base") or not isinstance(info.started.get("settings"), dict):
-        raise BadInput(f"the record of run {info.id} lacks its base commit or settings",
+    log = find_run(root, run_id, unfinished=not finished_ok)
+    if log.start.mode == "pr":
+        raise BadInput(f"run {log.id} was made by `optiloop pr`", "run `optiloop pr` again instead of resuming it")
+    if log.finished and not finished_ok:
+        raise BadInput(f"run {log.id} finished already", "start a new run with `optiloop run`")
+    if not log.start.base or not isinstance(log.start.settings, dict):
+        raise BadInput(f"the record of run {log.id} lacks its base commit or settings",
                        "that run cannot be taken back; start a new one")
-    refuse_if_alive(info.dir, "resume")
-    return info
+    refuse_if_alive(log.dir, "resume")
+    return log
 
 
 # -- the branch and the record -----------------------------------------------------------------
 
-def undone(journal: Journal) -> set[str]:
-    """Commits removed with ``optiloop undo``."""
-    return {str(e.get("commit")) for e in journal.events() if e["event"] == "undo"}
+def _undone_messages(log: RunLog) -> dict[tuple[str, ...], str]:
+    return {tuple(_normal(u.message)): u.commit for u in log.all(Undone)}
 
 
-def _undone_messages(journal: Journal) -> dict[tuple[str, ...], str]:
-    return {tuple(_normal(str(e.get("message", "")))): str(e.get("commit")) for e in journal.events()
-            if e["event"] == "undo"}
-
-
-def restored_attempts(journal: Journal) -> list[Attempt]:
+def restored_attempts(log: RunLog) -> list[Attempt]:
     """The recorded attempts, with commits that were undone since no longer counted as accepted."""
-    gone = undone(journal)
-    return [replace(a, commit=None, declined=UNDONE) if a.commit in gone else a for a in journal.attempts()]
+    gone = set(log.undone)
+    return [replace(a, commit=None, declined=UNDONE) if a.commit in gone else a for a in log.attempts()]
 
 
 def _normal(message: str) -> list[str]:
@@ -194,19 +134,18 @@ def _normal(message: str) -> list[str]:
 
 def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> list[str]:
     """Make the record and the branch agree after a kill (see the module doc); returns notes on what it did."""
-    events = journal.events()
-    attempts = [e["attempt"] for e in events if e["event"] == "attempt"]
-    numbers = {a["number"] for a in attempts}
-    recorded = {a.get("commit") for a in attempts} | undone(journal)
+    log = RunLog.read(journal.dir)
+    attempts = log.attempts()
+    numbers = {a.number for a in attempts}
+    recorded = {a.commit for a in attempts} | set(log.undone)
     commits = [c for c in repo.iter_commits(f"{base}..{ws.branch}", reverse=True)
                if vcs.trailer(str(c.message), "Optiloop-Run") == ws.run_id and c.hexsha not in recorded]
-    gone = _undone_messages(journal)
+    gone = _undone_messages(log)
     notes: list[str] = []
-    for event in events:
-        if event["event"] != "accepting" or event["attempt"]["number"] in numbers:
+    for accepting in log.all(Accepting):
+        attempt, message = accepting.attempt, accepting.message
+        if attempt.number in numbers:
             continue
-        attempt: Attempt = from_jsonable(event["attempt"])
-        message = str(event["message"])
         made = next((c for c in commits if _normal(str(c.message)) == _normal(message)), None)
         if made is not None:
             commits.remove(made)
@@ -225,14 +164,13 @@ def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> lis
                 continue
             sha = ws.commit({target.path: attempt.edit.new_module}, message)
             note = f"attempt {attempt.number} was killed before its commit; committed now as {sha[:10]}"
-        journal.event("attempt", attempt=replace(attempt, commit=sha), accepted=True, reason=attempt.reason,
-                      reconciled=True)
+        journal.write(AttemptRecorded.of(replace(attempt, commit=sha), reconciled=True))
         numbers.add(attempt.number)
         notes.append(note)
     for commit in commits:
         notes.append(f"commit {commit.hexsha[:10]} of this run has no record; it stays on the branch")
     for note in notes:
-        journal.event("note", text=note)
+        journal.write(Note(text=note))
     return notes
 
 
@@ -245,22 +183,10 @@ def clear_leftovers(repo: git.Repo, ws: Workspace) -> None:
         ws.root.rmdir()
 
 
-def trim_torn_event(journal: Journal) -> None:
-    """Cut off a last event the kill left half-written, so that new events start on a line of their own."""
-    path = journal.dir / "events.jsonl"
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
 def restore_branch(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> bool:
     """Make the branch again at ``base`` when the run removed it because it held no commit (a session the
     person quit with nothing accepted); returns whether it did."""
-    ends = [e for e in journal.events() if e["event"] == "run_finished"]
-    if vcs.branch_exists(repo, ws.branch) or not ends or not ends[-1].get("branch_removed"):
+    if vcs.branch_exists(repo, ws.branch) or not RunLog.read(journal.dir).branch_removed:
         return False
     try:
         repo.git.branch(ws.branch, base)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from optiloop.progress import NO_PROGRESS, Progress
 from optiloop.types import (
@@ -25,6 +25,9 @@ from optiloop.types import (
     Target,
     Verdict,
 )
+
+if TYPE_CHECKING:  # the events are dataclasses of their own (optiloop.record), only named here
+    from optiloop.record.events import Event
 
 
 class Model(Protocol):
@@ -114,7 +117,9 @@ class Verifier(Protocol):
 
 
 class Recorder(Protocol):
-    def event(self, kind: str, **data: Any) -> None: ...
+    """The run record (``record.Journal``): the loop writes its events there."""
+
+    def write(self, event: Event) -> None: ...
 
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)

@@ -118,9 +118,15 @@ EditResult = Applied | Rejected
 
 @dataclass(frozen=True)
 class Check:
+    """One check of the gate. ``detail`` is for people; the facts a report or a commit message uses are fields,
+    never read back out of it (records written before the fields existed get them from ``optiloop.record``)."""
+
     name: str
     passed: bool
     detail: str = ""
+    replayed: int | None = None  # the replay check: how many real calls it replayed (None: not a replay check)
+    weak: bool = False  # the evidence is weak: too few real calls could be replayed (the tests carry it)
+    seconds: float | None = None  # a test run that passed: its wall time
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,13 @@ class Measurement:
 def fmt_ratio(value: float) -> str:
     """Two decimals, or three where two would round a bound onto 1.00 and hide which side it is on."""
     return f"{value:.3f}" if 0.995 <= value < 1.005 and value != 1.0 else f"{value:.2f}"
+
+
+def fmt_seconds(value: float) -> str:
+    """A short duration: ``12.3 ms``, ``0.4 s``, ``41 s``."""
+    if value < 0.1:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
 
 
 def fmt_pct(level: float) -> str:

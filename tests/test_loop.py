@@ -11,6 +11,7 @@ import pytest
 from optiloop.edit import apply_candidate
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.models import Refine, Repair, Request, Spend
+from optiloop.record import Event, Note
 from optiloop.targets import targets_from
 from optiloop.types import Attempt, Candidate, Check, Hotspot, Measurement, Profile, Verdict
 from tests.measure.test_interleaved import Fixed
@@ -113,10 +114,10 @@ class Measurer:
 
 class Journal:
     def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[Event] = []
 
-    def event(self, kind: str, **data: Any) -> None:
-        self.events.append((kind, data))
+    def write(self, event: Event) -> None:
+        self.events.append(event)
 
 
 class PaidModel(Model):
@@ -301,7 +302,7 @@ def test_when_the_model_has_nothing_for_the_hottest_target_the_run_says_so_once(
     assert said == ["fake proposed no candidate for m.slow, the hottest function (80% of the samples); trying the "
                     "next hot functions"]
     journal = loop.s.journal
-    assert isinstance(journal, Journal) and ("note", {"text": said[0]}) in journal.events
+    assert isinstance(journal, Journal) and Note(text=said[0]) in journal.events
 
 
 def test_a_model_may_say_why_it_has_nothing() -> None:

@@ -13,8 +13,20 @@ import pytest
 from optiloop import resume, vcs
 from optiloop.app import resume as resume_run
 from optiloop.errors import BadInput
-from optiloop.journal import Journal, runs_dir
+from optiloop.journal import runs_dir
 from optiloop.proc import child_env
+from optiloop.record import (
+    Accepting,
+    Event,
+    Journal,
+    Note,
+    RunFinished,
+    RunLog,
+    RunResumed,
+    RunStarted,
+    Undone,
+    find_run,
+)
 from optiloop.types import Applied, Attempt, Candidate, Check, Hotspot, Target, Verdict
 from optiloop.workspace import Workspace
 from tests.conftest import git, make_repo, snapshot
@@ -23,13 +35,12 @@ OLD = "def f(xs):\n    return [x for x in xs]\n"
 NEW = "def f(xs):\n    return list(xs)\n"
 
 
-def record(root: Path, run_id: str, *extra: tuple[str, dict[str, object]], base: str = "",
-           when: float = 0.0) -> Journal:
+def record(root: Path, run_id: str, *extra: Event, base: str = "", when: float = 0.0) -> Journal:
     journal = Journal.create(root, run_id)
-    journal.event("run_started", run_id=run_id, branch=f"optiloop/{run_id}", base=base or "0" * 40, subdir="",
-                  settings={"workload": "true", "tests": "true"})
-    for kind, data in extra:
-        journal.event(kind, **data)
+    journal.write(RunStarted(run_id=run_id, branch=f"optiloop/{run_id}", base=base or "0" * 40, subdir="",
+                             settings={"workload": "true", "tests": "true"}))
+    for event in extra:
+        journal.write(event)
     if when:  # order runs by their recorded start
         lines = (journal.dir / "events.jsonl").read_text().splitlines()
         first = json.loads(lines[0])
@@ -78,10 +89,10 @@ def test_which_runs_can_be_resumed(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     record(root, "old", when=100.0)
     record(root, "newer", when=200.0)
-    record(root, "done", ("run_finished", {"error": None}), when=300.0)
-    record(root, "stopped", ("run_finished", {"error": "KeyboardInterrupt"}), when=50.0)
+    record(root, "done", RunFinished(error=None), when=300.0)
+    record(root, "stopped", RunFinished(error="KeyboardInterrupt"), when=50.0)
     assert resume.resumable(root, "last").id == "newer"  # the newest unfinished run
-    assert resume.find_run(root, "last", unfinished=False).id == "done"
+    assert find_run(root, "last").id == "done"
     assert resume.resumable(root, "old").id == "old"
     assert resume.resumable(root, "stopped").id == "stopped"  # Ctrl-C or a failure: it may go on
     assert resume.resumable(root, "ne").id == "newer"  # a unique prefix
@@ -112,18 +123,19 @@ def killed_run(tmp_path: Path, run_id: str) -> tuple[Path, Workspace, Journal, s
     base = ws.head()
     journal = record(repo_dir, run_id, base=base)
     message = f"Speed up `m.f` 3.00x\n\nlist() copies in C\n\nOptiloop-Target: m.py::f\nOptiloop-Run: {run_id}\n"
-    journal.event("accepting", attempt=attempt(OLD), message=message)
+    journal.write(Accepting(attempt=attempt(OLD), message=message))
     return repo_dir, ws, journal, message
 
 
 def test_a_commit_made_before_the_kill_is_recorded_not_made_again(tmp_path: Path) -> None:
     repo_dir, ws, journal, message = killed_run(tmp_path, "r1")
     sha = ws.commit({"m.py": NEW}, message)  # the kill came after the commit, before the attempt event
-    notes = resume.reconcile(vcs.open_repo(repo_dir), journal, ws, journal.events()[0]["base"])
+    base = RunLog.read(journal.dir).start.base
+    notes = resume.reconcile(vcs.open_repo(repo_dir), journal, ws, base)
     assert ws.head() == sha
-    assert [a.commit for a in journal.attempts()] == [sha]
+    assert [a.commit for a in RunLog.read(journal.dir).attempts()] == [sha]
     assert "recorded now" in notes[0]
-    assert resume.reconcile(vcs.open_repo(repo_dir), journal, ws, journal.events()[0]["base"]) == []  # idempotent
+    assert resume.reconcile(vcs.open_repo(repo_dir), journal, ws, base) == []  # idempotent
     ws.close()
 
 
@@ -132,7 +144,7 @@ def test_a_commit_the_kill_interrupted_is_made_once(tmp_path: Path) -> None:
     base = ws.head()
     notes = resume.reconcile(vcs.open_repo(repo_dir), journal, ws, base)
     assert "committed now" in notes[0]
-    (done,) = journal.attempts()
+    (done,) = RunLog.read(journal.dir).attempts()
     assert done.commit == ws.head() != base
     assert git(repo_dir, "show", "optiloop/r2:m.py") == NEW
     assert "Optiloop-Run: r2" in git(repo_dir, "log", "-1", "--format=%B", "optiloop/r2")
@@ -144,10 +156,10 @@ def test_an_undone_commit_is_not_made_again_and_counts_as_undone(tmp_path: Path)
     base = ws.head()
     sha = ws.commit({"m.py": NEW}, message)
     assert ws.undo_last() == sha
-    journal.event("undo", commit=sha, message=message)
+    journal.write(Undone(commit=sha, message=message))
     notes = resume.reconcile(vcs.open_repo(repo_dir), journal, ws, base)
     assert "undone since" in notes[0] and ws.head() == base
-    (restored,) = resume.restored_attempts(journal)
+    (restored,) = resume.restored_attempts(RunLog.read(journal.dir))
     assert not restored.accepted and restored.declined == resume.UNDONE
     ws.close()
 
@@ -177,15 +189,15 @@ def test_a_branch_the_run_removed_empty_is_made_again_at_its_base_and_no_other(t
     root = make_repo(tmp_path / "repo", {"m.py": OLD})
     base = git(root, "rev-parse", "HEAD").strip()
     repo = vcs.open_repo(root)
-    quit_empty = record(root, "r7", ("run_finished", {"error": None, "branch_removed": True}), base=base)
+    quit_empty = record(root, "r7", RunFinished(error=None, branch_removed=True), base=base)
     ws = Workspace(repo, "r7", "", child_env())
     assert resume.restore_branch(repo, quit_empty, ws, base)
     assert git(root, "rev-parse", "optiloop/r7").strip() == base
     assert not resume.restore_branch(repo, quit_empty, ws, base)  # it is there now: nothing to do
-    deleted = record(root, "r8", ("run_finished", {"error": None}), base=base)  # removed by someone else
+    deleted = record(root, "r8", RunFinished(error=None), base=base)  # removed by someone else
     assert not resume.restore_branch(repo, deleted, Workspace(repo, "r8", "", child_env()), base)
     assert git(root, "branch", "--list", "optiloop/r8") == ""
-    gone = record(root, "r9", ("run_finished", {"error": None, "branch_removed": True}), base="f" * 40)
+    gone = record(root, "r9", RunFinished(error=None, branch_removed=True), base="f" * 40)
     with pytest.raises(BadInput, match="the base commit ffffffffff of run r9 is gone"):
         resume.restore_branch(repo, gone, Workspace(repo, "r9", "", child_env()), "f" * 40)
 
@@ -200,16 +212,16 @@ def test_resume_keeps_the_recorded_settings(tmp_path: Path) -> None:
 
 
 def test_an_event_cut_off_by_the_kill_never_happened(tmp_path: Path) -> None:
-    journal = record(tmp_path / "repo", "r6", ("note", {"text": "whole"}))
+    journal = record(tmp_path / "repo", "r6", Note(text="whole"))
     with open(journal.dir / "events.jsonl", "a", encoding="utf-8") as fh:
         fh.write('{"event": "attempt", "attempt": {"num')  # the kill came in the middle of this line
-    assert [e["event"] for e in journal.events()] == ["run_started", "note"]
+    assert [type(e) for e in RunLog.read(journal.dir).events] == [RunStarted, Note]
     assert resume.resumable(tmp_path / "repo", "last").id == "r6"
-    resume.trim_torn_event(journal)
-    journal.event("run_resumed")
-    assert [e["event"] for e in journal.events()] == ["run_started", "note", "run_resumed"]
+    journal.trim_torn_event()
+    journal.write(RunResumed())
+    assert [type(e) for e in RunLog.read(journal.dir).events] == [RunStarted, Note, RunResumed]
     with open(journal.dir / "events.jsonl", "a", encoding="utf-8") as fh:
         fh.write("damaged\n")
-    journal.event("note", text="after the damage")
+    journal.write(Note(text="after the damage"))
     with pytest.raises(BadInput, match="is damaged"):
         resume.resumable(tmp_path / "repo", "r6")

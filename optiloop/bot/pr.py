@@ -29,6 +29,7 @@ from optiloop.bot.event import PullRequest
 from optiloop.bot.github import GitHub
 from optiloop.errors import BadInput, RunFailure
 from optiloop.measure.standalone import CompareSettings, compare
+from optiloop.record import Profiled, RunLog
 from optiloop.targets import dotted_name
 from optiloop.types import Target, Verdict, fmt_ratio
 
@@ -158,14 +159,10 @@ def comment_body(accepted: int, changed: set[Key], hot: set[Key], regression: Re
     return body
 
 
-def hot_keys(events: list[dict[str, object]]) -> set[Key]:
-    """(path, qualname) of the hotspots of the run's first profile, from its events."""
-    for event in events:
-        if event.get("event") == "profile":
-            spots = event.get("hotspots")
-            if isinstance(spots, list):
-                return {(str(h["path"]), str(h["qualname"])) for h in spots if isinstance(h, dict)}
-    return set()
+def hot_keys(log: RunLog) -> set[Key]:
+    """(path, qualname) of the hotspots of the run's first profile."""
+    first = log.first(Profiled)
+    return {(h.path, h.qualname) for h in first.hotspots} if first is not None else set()
 
 
 # -- GitHub -----------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from optiloop.cli.common import errors_to_exit, say
 from optiloop.cli.options import MEASURE_SETTINGS, with_settings
 from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput
-from optiloop.journal import to_jsonable
 from optiloop.layout import resolve_python
 from optiloop.measure.standalone import Compared, CompareSettings, compare
 from optiloop.proc import child_env
+from optiloop.record.codec import to_jsonable
 
 
 def compare_settings(settings: Settings, min_speedup: float) -> CompareSettings:

@@ -8,6 +8,7 @@ from optiloop.app import Prepared, finish
 from optiloop.cli.common import out, progress
 from optiloop.measure.total import measure_total
 from optiloop.progress import WHOLE_RUN
+from optiloop.record import TotalMeasured
 from optiloop.report import write_reports
 from optiloop.report.terminal import attempt_line, closing_lines, noise_line, summary_table
 from optiloop.types import RunSummary, Verdict, Workload
@@ -66,5 +67,5 @@ def record_total(prepared: Prepared, summary: RunSummary) -> Verdict | None:
                             prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total",
                             on_round=prepared.progress.step)
     verdict = prepared.loop.s.measurer.total(verdict)  # cycles: both counted too
-    prepared.journal.event("total", verdict=verdict, base=prepared.base_sha, head=ws.head())
+    prepared.journal.write(TotalMeasured(verdict=verdict, base=prepared.base_sha, head=ws.head()))
     return verdict

@@ -43,6 +43,7 @@ from optiloop.config import Settings, load_settings
 from optiloop.errors import BadInput, CheckFailed, OptiloopError, RunFailure
 from optiloop.proc import child_env
 from optiloop.progress import REGRESSION, Progress
+from optiloop.record import RunLog
 from optiloop.report import render
 from optiloop.report.record import RunRecord
 
@@ -182,7 +183,7 @@ def _pr(path: Path, flags: dict[str, Any], env: dict[str, str], outcome: PrOutco
         prepared = prepare(path, flags, keep=keep_changed(changed), mode="pr", progress=status)
         summary = execute(prepared, err)  # stdout is the comment's Markdown (or the JSON) alone
         outcome.accepted, run_branch = len(summary.accepted), summary.branch
-        outcome.hot = hot_keys(prepared.journal.events())
+        outcome.hot = hot_keys(RunLog.read(prepared.journal.dir))
         subdir = prepared.workspace.subdir
         report = render(prepared.journal.dir, "md") if outcome.accepted else ""
         outcome.run_dir = prepared.journal.dir

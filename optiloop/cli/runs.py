@@ -14,18 +14,10 @@ from optiloop import vcs
 from optiloop.cli.common import errors_to_exit, out, progress, say
 from optiloop.errors import BadInput, OptiloopError
 from optiloop.journal import write_atomic
+from optiloop.record import find_run, run_dirs
 from optiloop.report import FORMATS, Format, render
 from optiloop.report.markdown import significant, total_figure
-from optiloop.report.record import (
-    RunRecord,
-    branch_text,
-    find_run,
-    fmt_cost,
-    fmt_when,
-    outcome,
-    run_dirs,
-    target_name,
-)
+from optiloop.report.record import RunRecord, branch_text, fmt_cost, fmt_when, outcome, target_name
 from optiloop.report.terminal import hint_lines, hint_of
 from optiloop.types import fmt_noise, fmt_ratio
 
@@ -72,12 +64,12 @@ def runs(
     with errors_to_exit():
         root = _root(path)
         records: list[RunRecord] = []
-        damaged: list[str] = []
+        damaged: list[tuple[str, OptiloopError]] = []
         for d in run_dirs(root):
             try:
                 records.append(RunRecord.load(d))
-            except OptiloopError:
-                damaged.append(d.name)
+            except OptiloopError as exc:
+                damaged.append((d.name, exc))
         if as_json:
             say(json.dumps([_row(r) for r in records], indent=2))
             return
@@ -93,8 +85,8 @@ def runs(
                      _total(r), fmt_cost(r.cost))
             table.add_row(*(Text(c) for c in cells))
         out.print(table)
-        for name in damaged:
-            say(f"{name}: the run record is damaged and cannot be read")
+        for name, problem in damaged:
+            say(f"{name}: cannot be read: {problem.message}")
 
 
 def show(
@@ -105,7 +97,7 @@ def show(
 ) -> None:
     """Print one run's attempts, each led by a plain sentence of what was decided and why."""
     with errors_to_exit():
-        r = RunRecord.load(find_run(_root(path), run_id))
+        r = RunRecord.of(find_run(_root(path), run_id))
         status = r.status if not r.error else f"{r.status} ({r.error})"
         say(f"run {r.id}: {status}, {r.mode}, started {fmt_when(r.started)}, model {r.model}")
         say(f"branch {branch_text(r)} from {r.base[:10]}; {len(r.accepted)} of {len(r.attempts)} attempt(s) "
@@ -173,7 +165,7 @@ def report(
         if output is not None and output.is_dir():
             raise BadInput(f"--output {output} is a directory", "give a file name")
         chosen: Format = "md" if fmt == "md" else "html" if fmt == "html" else "json"
-        text = render(find_run(_root(path), run_id), chosen)
+        text = render(find_run(_root(path), run_id).dir, chosen)
         if output is None:
             typer.echo(text, nl=False)
             return

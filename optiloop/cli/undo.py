@@ -12,8 +12,8 @@ import typer
 from optiloop import vcs
 from optiloop.cli.common import errors_to_exit, say
 from optiloop.errors import BadInput
-from optiloop.journal import Journal
-from optiloop.resume import RunInfo, clear_leftovers, find_run, refuse_if_alive
+from optiloop.record import Journal, RunLog, Undone, find_run
+from optiloop.resume import clear_leftovers, refuse_if_alive
 from optiloop.workspace import Workspace
 
 
@@ -34,8 +34,8 @@ def undo(
         root = Path(repo.working_dir).resolve()
         info = find_run(root, run_id or "last", unfinished=False)
         refuse_if_alive(info.dir, "undo a commit of")
-        branch = str(info.started.get("branch") or f"optiloop/{info.id}")
-        if not vcs.branch_exists(repo, branch) and _removed_empty(info):
+        branch = info.start.branch or f"optiloop/{info.id}"
+        if not vcs.branch_exists(repo, branch) and info.branch_removed:
             raise BadInput(f"run {info.id} committed nothing, so its branch {branch} was removed at its end",
                            "there is nothing to undo; see `optiloop runs` for the other runs")
         ours = vcs.branch_exists(repo, branch) and vcs.trailer(str(repo.commit(branch).message),
@@ -44,23 +44,17 @@ def undo(
             say("Nothing was removed.")
             return
         if ours and not info.finished:  # a killed run's worktrees: --resume makes them again anyway
-            clear_leftovers(repo, Workspace(repo, info.id, str(info.started.get("subdir", "")), {}))
+            clear_leftovers(repo, Workspace(repo, info.id, info.start.subdir, {}))
         sha = vcs.undo_last(repo, branch, info.id, force)
         gone = repo.commit(sha)
         head = repo.commit(branch)
-        Journal(info.dir).event("undo", commit=sha, head=head.hexsha, branch=branch, forced=force,
-                                message=str(gone.message))
+        Journal(info.dir).write(Undone(commit=sha, head=head.hexsha, branch=branch, forced=force,
+                                       message=str(gone.message)))
         say(f"Removed {sha[:10]} {gone.summary!s} from {branch}.")
         say(f"The branch head is now {head.hexsha[:10]} {head.summary!s}.")
 
 
-def _removed_empty(info: RunInfo) -> bool:
-    """Whether the run removed its branch at its end because it held no commit (``app.finish``)."""
-    ends = [e for e in Journal(info.dir).events() if e["event"] == "run_finished"]
-    return bool(ends) and bool(ends[-1].get("branch_removed"))
-
-
-def _confirmed(commit: git.Commit, branch: str, info: RunInfo) -> bool:
+def _confirmed(commit: git.Commit, branch: str, info: RunLog) -> bool:
     """Ask the person, naming the commit, before the newest run's last commit goes; without a terminal to
     ask on, bad input that names --yes."""
     what = f"{commit.hexsha[:10]} {commit.summary!s}"

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
-from optiloop.journal import Journal
 from optiloop.measure import plain
 from optiloop.measure.cachegrind import PACKAGE, SLOWDOWN, CountError, available, count
 from optiloop.measure.instructions import fmt_count
 from optiloop.measure.interleaved import InterleavedMeasurer, Trees
 from optiloop.measure.stats import far_above
 from optiloop.progress import COUNTING
+from optiloop.record import CostCalibrated, CostCounted, Journal
 from optiloop.types import Attempt, Cause, Cost, Measure, Measurement, Noise, Outcome, Verdict, Workload, fmt_ratio
 from optiloop.workspace import Side
 
@@ -121,9 +121,9 @@ class CyclesMeasurer:
         # a simulated run of a candidate may take 4x the baseline's (a much slower one is rejected as such)
         self.timeout = 4 * calibration.seconds + 60
         self._base: tuple[str, Cost] = (calibration.head, calibration.baseline)
-        journal.event("cost_calibration", head=calibration.head, baseline=calibration.baseline,
-                      other=calibration.other, difference=calibration.difference, tolerance=self.tolerance,
-                      seconds=calibration.seconds)
+        journal.write(CostCalibrated(head=calibration.head, baseline=calibration.baseline, other=calibration.other,
+                                     difference=calibration.difference, tolerance=self.tolerance,
+                                     seconds=calibration.seconds))
 
     @property
     def noise(self) -> Noise | None:
@@ -145,7 +145,7 @@ class CyclesMeasurer:
         if side == "candidate":  # another candidate tree's count runs beside it (--jobs): only this one shows
             self.timed.progress.doing(COUNTING)
         cost = count_side(self.ws, side, self.workload, self.journal.artifact(f"cost/{label}/{side}"), self.timeout)
-        self.journal.event("cost", label=label, side=side, cost=cost, cycles=cost.cycles)
+        self.journal.write(CostCounted(label=label, side=side, cost=cost, cycles=cost.cycles))
         return cost
 
     def _baseline_cost(self) -> Cost:

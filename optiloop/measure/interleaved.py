@@ -12,7 +12,6 @@ from statistics import median
 from typing import Protocol
 
 from optiloop.errors import BadInput, RunFailure
-from optiloop.journal import Journal
 from optiloop.measure import instructions, plain
 from optiloop.measure.pyperf_run import MeasureError, TooFast, check_timeable, peak_rss, pyperf_command
 from optiloop.measure.stats import (
@@ -28,6 +27,7 @@ from optiloop.measure.stats import (
     rounds_for_budget,
 )
 from optiloop.progress import BASELINE, CONFIRMING, GUARD, MEASURING, NO_PROGRESS, Progress
+from optiloop.record import Journal, Measured, NoiseFloorMeasured
 from optiloop.types import Attempt, Cause, Measurement, Noise, Outcome, Verdict, Workload, fmt_pct, fmt_ratio
 from optiloop.workspace import Side
 
@@ -202,8 +202,9 @@ class InterleavedMeasurer:
             raise RunFailure(f"measuring the baseline workload failed: {exc}") from None
         self.round_seconds = (time.monotonic() - start) / max(1, rounds - 1)
         self.noise = noise_of(a, b)
-        self.journal.event("noise_floor", rounds=rounds, point=self.noise.point, low=self.noise.low,
-                           high=self.noise.high, floor=self.noise.ratio, round_seconds=self.round_seconds)
+        self.journal.write(NoiseFloorMeasured(rounds=rounds, point=self.noise.point, low=self.noise.low,
+                                              high=self.noise.high, floor=self.noise.ratio,
+                                              round_seconds=self.round_seconds))
         return Measurement.of(a + b)
 
     def _check_timeable(self, values: Sequence[float]) -> None:
@@ -377,11 +378,10 @@ class InterleavedMeasurer:
                           outcome="NOT FASTER" if slower else "FASTER", peak_memory=self._peak_pair(),
                           cause="slower" if slower else "", level=GUARD_LEVEL)
         verdict = replace(verdict, headline=plain.sentence("Wall-time guard", plain.wall(verdict)))
-        self.journal.event("measurement", label=label, looks=list(range(first, most + 1)), levels=[GUARD_LEVEL],
-                           screen=first, rounds=n, seconds=verdict.seconds, stopped=verdict.stopped,
-                           speedup=point, ci_low=low, ci_high=high, accepted=verdict.accepted, noise_floor=None,
-                           instructions=None, outcome=verdict.outcome, rank_p=None, family=0, share=1.0,
-                           guard=True, peak_memory=verdict.peak_memory)
+        self.journal.write(Measured(label=label, looks=tuple(range(first, most + 1)), levels=(GUARD_LEVEL,),
+                                    screen=first, rounds=n, seconds=verdict.seconds, stopped=verdict.stopped,
+                                    speedup=point, ci_low=low, ci_high=high, accepted=verdict.accepted,
+                                    outcome=verdict.outcome, guard=True, peak_memory=verdict.peak_memory))
         return verdict
 
     def _peak_pair(self) -> tuple[int, int] | None:
@@ -441,11 +441,12 @@ class InterleavedMeasurer:
                        f"{instructions.fmt_count(counts[1])} ({change:+.1%})")
         done = replace(verdict, reason=reason, rounds=n, seconds=seconds, instructions=counts,
                        noise_floor=self.noise.floor(n) if self.noise else None, peak_memory=self._peak_pair())
-        self.journal.event("measurement", label=label, looks=p.looks, levels=p.levels, screen=p.screen,
-                           rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
-                           ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
-                           noise_floor=done.noise_floor, instructions=counts, outcome=done.outcome,
-                           rank_p=done.rank_p, family=family, share=error_share(family), peak_memory=done.peak_memory)
+        self.journal.write(Measured(label=label, looks=tuple(p.looks), levels=tuple(p.levels), screen=p.screen,
+                                    rounds=n, seconds=seconds, stopped=done.stopped, speedup=done.speedup,
+                                    ci_low=done.ci_low, ci_high=done.ci_high, accepted=done.accepted,
+                                    noise_floor=done.noise_floor, instructions=counts, outcome=done.outcome,
+                                    rank_p=done.rank_p, family=family, share=error_share(family),
+                                    peak_memory=done.peak_memory))
         return done
 
     def _instructions(self, label: str) -> tuple[int, int] | None:

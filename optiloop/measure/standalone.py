@@ -13,7 +13,7 @@ import git
 
 from optiloop import proc, vcs
 from optiloop.errors import BadInput, RunFailure
-from optiloop.journal import RECORD_DIR, Journal, new_run_id
+from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.layout import python_env
 from optiloop.measure import cachegrind, instructions
 from optiloop.measure.cachegrind import CountError
@@ -21,6 +21,7 @@ from optiloop.measure.cycles import compare_counts, plan_count, refused
 from optiloop.measure.interleaved import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, TimedOut, TooFast, check_timeable, pyperf_command
 from optiloop.proc import project_env
+from optiloop.record import Journal
 from optiloop.types import Cost, Measurement, Verdict, Workload
 from optiloop.workspace import Side
 

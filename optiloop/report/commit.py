@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 from optiloop.measure import plain
 from optiloop.targets import dotted_name
-from optiloop.types import Candidate, Check, Verdict
-from optiloop.verify.gate import WEAK_EVIDENCE
+from optiloop.types import Candidate, Check, Verdict, fmt_seconds
 
 
 def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-_TOOK = re.compile(r" passed in ([0-9.]+ m?s)\b")
-
-
 def checks_passed(checks: tuple[Check, ...]) -> str:
-    """The names of the passed checks, the test suites' with their wall time: ``..., full suite (41 s)``."""
-    names = []
-    for c in (c for c in checks if c.passed):
-        took = _TOOK.search(c.detail) if c.name in ("tests", "covering tests", "full suite") else None
-        names.append(f"{c.name} ({took.group(1)})" if took else c.name)
-    return ", ".join(names)
+    """The names of the passed checks, the test runs' with their wall time: ``..., full suite (41 s)``."""
+    return ", ".join(c.name if c.seconds is None else f"{c.name} ({fmt_seconds(c.seconds)})"
+                     for c in checks if c.passed)
 
 
 def ratio(speedup: float) -> str:
@@ -72,7 +64,7 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
         amdahl = f"; the profile (Amdahl) {allows} {verdict.predicted:.2f}x" if verdict.predicted is not None else ""
         lines.append(f"Outcome: {verdict.outcome}{rank}{amdahl}.")
     lines.extend(f"Check {c.name}: {c.detail}" for c in checks if c.passed)
-    if any(c.name == "replay" and WEAK_EVIDENCE in c.detail for c in checks):
+    if any(c.weak for c in checks):
         lines.append("Weak evidence: few real calls of the target could be replayed, so its correctness "
                      "rests mostly on the project's tests.")
     return lines

@@ -18,7 +18,6 @@ from optiloop.report.record import (
     fmt_cost,
     fmt_when,
     outcome_counts,
-    read_events,
     target_name,
 )
 from optiloop.types import Attempt, Verdict, fmt_ratio
@@ -152,18 +151,17 @@ def header_line(r: RunRecord) -> str:
 
 
 def bound_line(r: RunRecord) -> str | None:
-    """What the run's first profile allows (Amdahl: the time outside the project's own Python code stays),
-    from its ``profile`` event; None when it allows any speedup or the record predates the breakdown."""
-    events = read_events(r.dir / "events.jsonl") if (r.dir / "events.jsonl").is_file() else []
-    first = next((e for e in events if e["event"] == "profile" and "addressable" in e), None)
-    if first is None or not first.get("samples"):
+    """What the run's first profile allows (Amdahl: the time outside the project's own Python code stays);
+    None when it allows any speedup or the record predates the breakdown."""
+    first = next((p for p in r.profiles if p.addressable is not None), None)
+    if first is None or first.addressable is None or not first.samples:
         return None
-    best = bound_of(float(first["addressable"]))
+    best = bound_of(first.addressable)
     if math.isinf(best):
         return None
-    shares = [(str(c), float(f)) for c, f in first.get("breakdown") or [] if c != PROJECT and c in LABELS]
+    shares = [(c, f) for c, f in first.breakdown if c != PROJECT and c in LABELS]
     rest = ", ".join(f"{LABELS[c]} {pct(f)}" for c, f in shares)
-    return (f"The profile allows at most {fmt_ratio(best)}x: only {pct(float(first['addressable']))} of the "
+    return (f"The profile allows at most {fmt_ratio(best)}x: only {pct(first.addressable)} of the "
             f"workload's time is in the project's own Python code{f' ({cell(rest)})' if rest else ''}.")
 
 

@@ -1,27 +1,37 @@
 """One run as its record on disk says it went: a typed, read-only view for reports and listings.
 
-Everything here comes from ``.optiloop/runs/<run-id>/``: ``events.jsonl``, ``summary.json`` when present,
-and the artefacts. Nothing is measured again: numbers are the ones the run recorded.
+Everything here comes from ``.optiloop/runs/<run-id>/``, read through ``record.RunLog``: the events,
+``summary.json`` when present, and the artefacts. Nothing is measured again: numbers are the ones the run
+recorded.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from optiloop.errors import BadInput
-from optiloop.journal import from_jsonable, runs_dir
+from optiloop.record import (
+    BaselineMeasured,
+    NoiseFloorMeasured,
+    Note,
+    Profiled,
+    Proposed,
+    RunFinished,
+    RunLog,
+    RunResumed,
+    RunStarted,
+    TotalMeasured,
+    Undone,
+)
 from optiloop.targets import dotted_name
 from optiloop.types import Applied, Attempt, Hotspot, Measurement, Rejected, Usage, Verdict
 
 Status = Literal["running", "finished", "failed", "killed", "interrupted"]
 KILLED = ("KeyboardInterrupt", "interrupted")  # errors of a run stopped by Ctrl-C or SIGTERM
-_REPLAYED = re.compile(r"^(\d+) real call")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class ProfileRecord:
     hotspots: tuple[Hotspot, ...]
     raw: Path | None  # collapsed stacks (``frame;frame;... count`` lines), when the artefact exists
     speedscope: Path | None
+    breakdown: tuple[tuple[str, float], ...] = ()  # (class, share of samples): ``profiling.addressable``
+    addressable: float | None = None  # share in the project's own code; None in records older than it
 
 
 @dataclass(frozen=True)
@@ -92,24 +104,24 @@ class RunRecord:
 
     @staticmethod
     def load(run_dir: Path) -> RunRecord:
-        return _load(run_dir)
+        return _record(RunLog.read(run_dir))
+
+    @staticmethod
+    def of(log: RunLog) -> RunRecord:
+        return _record(log)
 
 
 def calls_replayed(attempt: Attempt) -> int | None:
     """How many real calls the replay check replayed, when it ran and passed."""
-    for check in attempt.checks:
-        if check.name == "replay" and check.passed:
-            match = _REPLAYED.match(check.detail)
-            return int(match.group(1)) if match else 0
-    return None
+    return next((c.replayed for c in attempt.checks if c.name == "replay" and c.passed), None)
 
 
 def diff_of(attempt: Attempt) -> str:
     return attempt.edit.diff if isinstance(attempt.edit, Applied) else ""
 
 
-def _when(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(float(value), timezone.utc) if isinstance(value, (int, float)) else None
+def _when(value: float) -> datetime | None:
+    return datetime.fromtimestamp(value, timezone.utc) if value else None
 
 
 def _held(run_dir: Path) -> bool:
@@ -119,13 +131,20 @@ def _held(run_dir: Path) -> bool:
     return holder(run_dir) is not None
 
 
-def _spend(events: list[dict[str, Any]], summary: dict[str, Any] | None) -> tuple[Usage, int, int]:
+def _summary(run_dir: Path) -> dict[str, Any] | None:
+    """``summary.json``, a file derived from the events at the end of a run, when it is there and reads."""
+    try:
+        data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _spend(log: RunLog, summary: dict[str, Any] | None) -> tuple[Usage, int, int]:
     """The run's model spend: the last ``proposals`` event's running total, else ``summary.json``."""
-    spent = next((e.get("spent") for e in reversed(events) if e["event"] == "proposals" and e.get("spent")), None)
-    if isinstance(spent, dict):
-        usage = Usage(int(spent.get("input_tokens", 0)), int(spent.get("output_tokens", 0)),
-                      float(spent.get("cost_usd", 0.0)))
-        return usage, int(spent.get("calls", 0)), int(spent.get("cache_hits", 0))
+    spent = next((e.spent for e in reversed(log.all(Proposed)) if e.spent is not None), None)
+    if spent is not None:
+        return Usage(spent.input_tokens, spent.output_tokens, spent.cost_usd), spent.calls, spent.cache_hits
     if summary is not None and isinstance(summary.get("usage"), dict):
         u = summary["usage"]
         return (Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)), float(u.get("cost_usd", 0.0))),
@@ -133,136 +152,81 @@ def _spend(events: list[dict[str, Any]], summary: dict[str, Any] | None) -> tupl
     return Usage(), 0, 0
 
 
-def _profiles(run_dir: Path, events: list[dict[str, Any]]) -> tuple[ProfileRecord, ...]:
+def _profiles(log: RunLog) -> tuple[ProfileRecord, ...]:
     out = []
-    for e in events:
-        if e["event"] != "profile":
-            continue
-        label = str(e.get("label", ""))
-        raw = run_dir / "artifacts" / "profiles" / f"{label}.txt"
-        scope = run_dir / "artifacts" / "profiles" / f"{label}.speedscope.json"
-        hotspots = tuple(h for h in from_jsonable(e.get("hotspots", [])) if isinstance(h, Hotspot))
-        out.append(ProfileRecord(label, int(e.get("samples", 0)), hotspots, raw if raw.is_file() else None,
-                                 scope if scope.is_file() else None))
+    for e in log.all(Profiled):
+        raw = log.dir / "artifacts" / "profiles" / f"{e.label}.txt"
+        scope = log.dir / "artifacts" / "profiles" / f"{e.label}.speedscope.json"
+        out.append(ProfileRecord(e.label, e.samples, e.hotspots, raw if raw.is_file() else None,
+                                 scope if scope.is_file() else None, e.breakdown, e.addressable))
     return tuple(out)
 
 
-def _status(events: list[dict[str, Any]], run_dir: Path) -> tuple[Status, str, str]:
+def _status(log: RunLog) -> tuple[Status, str, str]:
     """(status, error, stop reason). A run is finished when its last start has a ``run_finished``; without
     one it is running while a live process holds its lock, else it was interrupted (killed hard)."""
-    last_start = max((i for i, e in enumerate(events) if e["event"] in ("run_started", "run_resumed")), default=-1)
-    end = next((e for e in reversed(events[last_start + 1:]) if e["event"] == "run_finished"), None)
+    events = log.events
+    last_start = max((i for i, e in enumerate(events) if isinstance(e, (RunStarted, RunResumed))), default=-1)
+    end = next((e for e in reversed(events[last_start + 1:]) if isinstance(e, RunFinished)), None)
     if end is None:
-        return ("running" if _held(run_dir) else "interrupted"), "", ""
-    error = str(end.get("error") or "")
+        return ("running" if _held(log.dir) else "interrupted"), "", ""
+    error = end.error or ""
     status: Status = "killed" if error in KILLED else "failed" if error else "finished"
-    return status, error, str(end.get("stop_reason") or "")
+    return status, error, end.stop_reason
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """The events of a run; a last line cut short by a kill is left out, damage elsewhere is an error."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    events = []
-    for i, line in enumerate(lines):
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if i == len(lines) - 1:
-                break
-            raise BadInput(f"the run record {path} is damaged at line {i + 1}: {exc.msg}",
-                           "the run cannot be reported") from None
-        if isinstance(event, dict) and "event" in event:
-            events.append(event)
-    return events
+def _total(log: RunLog) -> tuple[Verdict | None, bool]:
+    """The last whole-run verdict, and whether an undo came after it was measured."""
+    events = log.events
+    total_at = max((i for i, e in enumerate(events) if isinstance(e, TotalMeasured)), default=-1)
+    if total_at < 0:
+        return None, False
+    total = events[total_at]
+    assert isinstance(total, TotalMeasured)
+    return total.verdict, any(isinstance(e, Undone) and e.commit for e in events[total_at + 1:])
 
 
-def _load(run_dir: Path) -> RunRecord:
-    path = run_dir / "events.jsonl"
-    if not path.is_file():
-        raise BadInput(f"{run_dir} holds no run record (no events.jsonl)", "pass the directory of one run")
-    events = read_events(path)
-    try:
-        attempts = tuple(from_jsonable(e["attempt"]) for e in events if e["event"] == "attempt")
-    except (KeyError, TypeError) as exc:
-        raise BadInput(f"the run record {path} holds an attempt it cannot read: {exc}",
-                       "the run cannot be reported") from None
-    summary: dict[str, Any] | None = None
-    if (run_dir / "summary.json").is_file():
-        try:
-            summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            summary = None
-    start = next((e for e in events if e["event"] == "run_started"), {})
-    status, error, stop = _status(events, run_dir)
+def _record(log: RunLog) -> RunRecord:
+    summary = _summary(log.dir)
+    start = log.start
+    status, error, stop = _status(log)
     if not stop and summary is not None:
         stop = str(summary.get("stop_reason") or "")
-    baseline_event = next((e for e in events if e["event"] == "baseline"), None)
-    baseline = from_jsonable(baseline_event["measurement"]) if baseline_event else None
-    noise_event = next((e for e in events if e["event"] == "noise_floor"), None)
-    noise = Noise(int(noise_event.get("rounds", 0)), float(noise_event.get("floor", 1.0)),
-                  float(noise_event.get("low", 1.0)), float(noise_event.get("high", 1.0))) if noise_event else None
-    undo_at = [i for i, e in enumerate(events) if e["event"] == "undo" and e.get("commit")]
-    undone = frozenset(str(events[i]["commit"]) for i in undo_at)
-    total_at = max((i for i, e in enumerate(events) if e["event"] == "total" and e.get("verdict")), default=-1)
-    total = from_jsonable(events[total_at]["verdict"]) if total_at >= 0 else None
-    spend, calls, hits = _spend(events, summary)
-    finished = next((e for e in reversed(events) if e["event"] == "run_finished"), None)
+    baseline = log.first(BaselineMeasured)
+    noise = log.first(NoiseFloorMeasured)
+    total, stale = _total(log)
+    spend, calls, hits = _spend(log, summary)
+    finished = log.ended
     return RunRecord(
-        id=run_dir.name,
-        dir=run_dir,
-        started=_when(start.get("time")),
-        finished=_when(finished.get("time")) if finished else None,
-        repo=str(start.get("repo", "")),
-        subdir=str(start.get("subdir", "")),
-        mode=str(start.get("mode", "run")),
-        branch=str(start.get("branch", f"optiloop/{run_dir.name}")),
-        base=str(start.get("base", "")),
-        model=str(start.get("model", "")),
-        settings=dict(start.get("settings") or {}),
+        id=log.id,
+        dir=log.dir,
+        started=_when(start.time),
+        finished=_when(finished.time) if finished else None,
+        repo=start.repo,
+        subdir=start.subdir,
+        mode=start.mode,
+        branch=start.branch or f"optiloop/{log.id}",
+        base=start.base,
+        model=start.model,
+        settings=dict(start.settings),
         status=status,
         error=error,
         stop_reason=stop,
-        baseline=baseline if isinstance(baseline, Measurement) else None,
-        noise=noise,
-        attempts=attempts,
-        undone=undone,
-        total=total if isinstance(total, Verdict) else None,
-        total_stale=total_at >= 0 and any(i > total_at for i in undo_at),
+        baseline=baseline.measurement if baseline else None,
+        noise=Noise(noise.rounds, noise.floor, noise.low, noise.high) if noise else None,
+        attempts=tuple(log.attempts()),
+        undone=frozenset(c for c in log.undone if c),
+        total=total,
+        total_stale=stale,
         spend=spend,
         model_calls=calls,
         cache_hits=hits,
-        profiles=_profiles(run_dir, events),
-        notes=tuple(str(e.get("text", "")) for e in events if e["event"] == "note"),
-        branch_removed=bool(finished.get("branch_removed")) if finished else False,
-        resumed=sum(1 for e in events if e["event"] == "run_resumed"),
-        events=len(events),
+        profiles=_profiles(log),
+        notes=tuple(n.text for n in log.all(Note)),
+        branch_removed=log.branch_removed,
+        resumed=len(log.all(RunResumed)),
+        events=len(log.events),
     )
-
-
-def run_dirs(repo_root: Path) -> list[Path]:
-    """The run directories of a repository, newest first (run ids start with a UTC time stamp)."""
-    where = runs_dir(repo_root)
-    if not where.is_dir():
-        return []
-    return sorted((p for p in where.iterdir() if (p / "events.jsonl").is_file()), key=lambda p: p.name, reverse=True)
-
-
-def find_run(repo_root: Path, run_id: str) -> Path:
-    """The directory of run ``run_id`` (or ``last``, or a unique prefix); BadInput when there is none."""
-    dirs = run_dirs(repo_root)
-    if not dirs:
-        raise BadInput(f"no optiloop runs recorded in {repo_root}", "start one with `optiloop run`")
-    if run_id == "last":
-        return dirs[0]
-    exact = [d for d in dirs if d.name == run_id]
-    if exact:
-        return exact[0]
-    matches = [d for d in dirs if d.name.startswith(run_id)] if run_id else []
-    if len(matches) == 1:
-        return matches[0]
-    hint = "see `optiloop runs` for the recorded ids" if not matches else \
-        f"it matches {len(matches)} runs; give more of the id"
-    raise BadInput(f"no run '{run_id}' recorded in {repo_root}", hint)
 
 
 def branch_text(r: RunRecord) -> str:
@@ -290,8 +254,6 @@ def outcome(attempt: Attempt, undone: frozenset[str] = frozenset()) -> str:
     v = attempt.verdict
     if v is None:
         return "not measured"
-    if not v.cause:  # a record written before verdicts had a cause: its reason's first words are all there is
-        return next((name for prefix, name in _LEGACY_OUTCOMES if v.reason.startswith(prefix)), "not faster")
     if v.stopped == "screen":
         return "stopped at the quick screen"
     if v.outcome == "UNKNOWN":
@@ -310,18 +272,6 @@ _OUTCOMES = {
     "rank-test": "below the threshold",
     "failed": "workload failed",
 }
-_LEGACY_OUTCOMES = (
-    ("quick screen", "stopped at the quick screen"),
-    ("unknown", "unknown (budget ran out)"),
-    ("not confirmed a second time", "not confirmed"),
-    ("not confirmed", "not confirmed"),
-    ("slower", "slower"),
-    ("not significant", "not significant"),
-    ("faster but below", "below the threshold"),
-    ("the workload failed", "workload failed"),
-)
-
-
 def outcome_counts(attempts: tuple[Attempt, ...], undone: frozenset[str] = frozenset()) -> list[tuple[str, int]]:
     """How many attempts ended each way, most common first."""
     counts = Counter(outcome(a, undone) for a in attempts)

@@ -17,6 +17,7 @@ from optiloop.app import Prepared, finish
 from optiloop.edit import normalized
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR
+from optiloop.record import Proposed, RunLog, SessionCommand, Undone
 from optiloop.report.terminal import noise_line, summary_table
 from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
 from optiloop.session.terminal import Say, line_editing, open_editor
@@ -112,7 +113,7 @@ class Session:
                 continue
             if parsed is not None:
                 self.save_history()
-                self.p.journal.event("session_command", command=parsed.command, argument=parsed.argument)
+                self.p.journal.write(SessionCommand(command=parsed.command, argument=parsed.argument))
                 return parsed
 
     def after_interrupt(self) -> None:
@@ -203,7 +204,7 @@ class Session:
         except BadInput as exc:
             self.say(f"cannot undo: {exc}", "bold red")
             return
-        self.p.journal.event("undo", commit=sha)
+        self.p.journal.write(Undone(commit=sha))
         gone = self.loop.forget(sha, f"undone by the person (was {sha[:10]})")
         what = f" (candidate {gone.number}, {target_name(gone.candidate.target)})" if gone else ""
         self.say(f"dropped {sha[:10]}{what}; {self.p.workspace.branch} is at {self.p.workspace.head()[:10]} again")
@@ -363,7 +364,7 @@ class Session:
         return f"{kind}-{len(self.loop.attempts)}-{self.profiles}"
 
     def model_calls(self) -> int:
-        return sum(1 for e in self.p.journal.events() if e["event"] == "proposals")
+        return len(RunLog.read(self.p.journal.dir).all(Proposed))
 
-    def undone(self) -> list[str]:
-        return [str(e["commit"]) for e in self.p.journal.events() if e["event"] == "undo"]
+    def undone(self) -> tuple[str, ...]:
+        return RunLog.read(self.p.journal.dir).undone

@@ -85,7 +85,7 @@ class TestRunner:
             detail = f"the tests timed out after {secs(self.timeout)} (--test-timeout)"
         else:
             detail = failure(done, self.timeout, self.memory_mb)
-        return Check(name, done.ok, detail)
+        return Check(name, done.ok, detail, seconds=done.seconds if done.ok else None)
 
 
 class FullTests:

@@ -62,8 +62,8 @@ def imports_check(run: ChildRun, budget: float, memory_mb: int | None) -> Check:
 def evidence_check(log: CallLog | None, result: Result, unstable: int) -> Check:
     """The passed replay check: how many real calls replayed the same (``unstable`` were left out), and
     whether that is weak evidence (fewer than ``MIN_CALLS``, or none at all with ``replay_calls`` 0)."""
-    replayed = result.replayed
-    weak = log is None or replayed < MIN_CALLS
+    replayed = result.replayed if log is not None else 0
+    weak = replayed < MIN_CALLS
     if log is None:
         text = f"skipped: replay_calls is 0 ({WEAK_EVIDENCE}: no real calls were replayed)"
     else:
@@ -75,7 +75,7 @@ def evidence_check(log: CallLog | None, result: Result, unstable: int) -> Check:
         if weak:
             why = f": {log.problem}" if log.problem else ""
             text += f"; {WEAK_EVIDENCE}: fewer than {MIN_CALLS} calls could be replayed{why}"
-    return Check("replay", True, text)
+    return Check("replay", True, text, replayed=replayed, weak=weak)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from optiloop.bot.pr import (
     keep_changed,
     write_outputs,
 )
+from optiloop.record import Profiled, RunLog, RunStarted
 from optiloop.types import Hotspot, Target, Verdict
 from tests.bot.fakegithub import read_outputs
 
@@ -62,12 +63,10 @@ def test_keep_changed_and_hot_keys() -> None:
     target = Target(hot, "def total(self): ...", "")
     assert keep_changed({("src/shop.py", "Shop.total")})(target)
     assert not keep_changed({("src/shop.py", "Shop.name")})(target)
-    events: list[dict[str, object]] = [
-        {"event": "run_started"},
-        {"event": "profile", "hotspots": [{"path": "src/shop.py", "qualname": "Shop.total"}]},
-        {"event": "profile", "hotspots": [{"path": "src/shop.py", "qualname": "later"}]},
-    ]
-    assert hot_keys(events) == {("src/shop.py", "Shop.total")}
+    later = Hotspot("later", "src/shop.py", 9, 0.5, 0.6)
+    log = RunLog(Path("run"), (RunStarted(), Profiled(hotspots=(hot,)), Profiled(hotspots=(later,))))
+    assert hot_keys(log) == {("src/shop.py", "Shop.total")}
+    assert hot_keys(RunLog(Path("run"), (RunStarted(),))) == set()
 
 
 def test_slower_is_the_regression_with_or_without_an_allowance() -> None:

@@ -86,7 +86,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     repo = repo_with_runs(tmp_path)
     empty = make_repo(tmp_path / "empty", {"a.py": ""})
     cases = [
-        (("show", "nope", "--path", str(repo)), "no run 'nope'"),
+        (("show", "nope", "--path", str(repo)), "there is no run nope"),
         (("report", "--path", str(empty)), "no optiloop runs recorded"),
         (("runs", str(tmp_path / "missing")), "does not exist"),
         (("report", "--path", str(repo), "--format", "pdf"), "unknown report format 'pdf'"),

@@ -10,8 +10,8 @@ from pathlib import Path
 import pexpect
 
 from optiloop import vcs
-from optiloop.journal import Journal
 from optiloop.proc import child_env
+from optiloop.record import Journal, RunFinished, RunStarted
 from optiloop.workspace import Workspace
 from tests.conftest import git, make_repo, optiloop, snapshot
 
@@ -24,11 +24,11 @@ def run_with_commits(tmp_path: Path, run_id: str, finished: bool = True) -> tupl
     ws = Workspace(repo, run_id, "", child_env())
     ws.create(carry_dirty=False)
     journal = Journal.create(repo_dir, run_id)
-    journal.event("run_started", run_id=run_id, branch=ws.branch, base=ws.head(), subdir="", settings={})
+    journal.write(RunStarted(run_id=run_id, branch=ws.branch, base=ws.head(), subdir="", settings={}))
     shas = [ws.commit({"m.py": f"x = {n}\n"}, f"Speed up x {n}\n\nOptiloop-Run: {run_id}\n") for n in (2, 3)]
     if finished:
         ws.close()
-        journal.event("run_finished", error=None)
+        journal.write(RunFinished(error=None))
     return repo_dir, ws, shas
 
 
@@ -118,8 +118,8 @@ def test_undo_of_a_run_that_removed_its_empty_branch_says_so(tmp_path: Path) -> 
     repo_dir = make_repo(tmp_path / "repo", {"m.py": "x = 1\n"})
     journal = Journal.create(repo_dir, "u5")
     base = git(repo_dir, "rev-parse", "HEAD").strip()
-    journal.event("run_started", run_id="u5", branch="optiloop/u5", base=base, subdir="", settings={})
-    journal.event("run_finished", error=None, branch_removed=True)
+    journal.write(RunStarted(run_id="u5", branch="optiloop/u5", base=base, subdir="", settings={}))
+    journal.write(RunFinished(error=None, branch_removed=True))
     done = optiloop("undo", "--path", str(repo_dir), "--yes")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "run u5 committed nothing, so its branch optiloop/u5 was removed" in done.stderr

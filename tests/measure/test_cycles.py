@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from optiloop.errors import BadInput
-from optiloop.journal import Journal
 from optiloop.measure import cycles
 from optiloop.measure.cachegrind import Cost, CountError, cost_of, parse
 from optiloop.measure.cycles import Calibration, CyclesMeasurer, choose, decide_cycles
+from optiloop.record import Journal
 from optiloop.types import Workload
 from tests.measure.test_interleaved import Fixed
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from optiloop.errors import RunFailure
-from optiloop.journal import Journal
 from optiloop.measure import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError
 from optiloop.measure.stats import Noise
+from optiloop.record import Journal, NoiseFloorMeasured, RunLog
 from optiloop.types import Workload
 
 
@@ -105,7 +105,7 @@ def test_baseline_is_an_a_a_measurement_that_sets_the_noise_floor(tmp_path: Path
     assert m.calls[:2] == ["noise/a-0", "noise/b-0"] and len(m.calls) == 10
     assert m.noise is not None and m.noise.rounds == 5 and m.noise.ratio > 1.0
     assert m.threshold(5) == max(1.05, m.noise.ratio)
-    assert any(e["event"] == "noise_floor" for e in m.journal.events())
+    assert RunLog.read(m.journal.dir).all(NoiseFloorMeasured)
 
 
 def test_with_a_budget_a_clear_win_stops_at_an_early_look(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from optiloop.measure import decide
 from optiloop.measure.interleaved import stricter
 from optiloop.measure.stats import ALPHA, RANK_ALPHA, allowed, amdahl, family_share, far_above, plan, rank_test
+from optiloop.record import Measured, RunLog
 from optiloop.types import Verdict
 from tests.measure.test_interleaved import Fixed
 
@@ -106,10 +107,10 @@ def test_the_confirmation_of_candidate_m_spends_exactly_its_share(tmp_path: Path
     # the same samples: 5 rounds no longer reach p <= 1% * share(2), so the confirmation takes the next look
     assert second.accepted and second.rounds == 10 and m.measured["mod.py::f"] == 2
     assert "at levels 6.58x stricter (candidate 2 of this target)" in second.reason
-    events = [e for e in m.journal.events() if e["event"] == "measurement"]
-    assert [(e["family"], e["share"]) for e in events] == [(0, 1.0), (2, family_share(2))]
+    events = RunLog.read(m.journal.dir).all(Measured)
+    assert [(e.family, e.share) for e in events] == [(0, 1.0), (2, family_share(2))]
     for e, alpha in zip(events, (ALPHA, ALPHA * family_share(2)), strict=True):
-        assert abs(sum(1 - level for level in e["levels"]) - alpha) < 1e-12  # the interval's error, over the looks
+        assert abs(sum(1 - level for level in e.levels) - alpha) < 1e-12  # the interval's error, over the looks
 
 
 def test_the_fifth_candidate_is_41_times_stricter(tmp_path: Path) -> None:
@@ -126,7 +127,7 @@ def test_without_a_target_the_confirmation_uses_the_full_levels(tmp_path: Path) 
     m = Fixed(tmp_path, [0.5, 0.51, 0.49, 0.5, 0.5] * 2)
     verdict = m.compare("b4")
     assert verdict.accepted and "stricter" not in verdict.reason and not m.measured
-    assert [e["share"] for e in m.journal.events() if e["event"] == "measurement"] == [1.0, 1.0]
+    assert [e.share for e in RunLog.read(m.journal.dir).all(Measured)] == [1.0, 1.0]
     assert stricter(0) == "" and stricter(3) == "at levels 14.8x stricter (candidate 3 of this target)"
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from optiloop.errors import BadInput, RunFailure
-from optiloop.journal import Journal
 from optiloop.measure import InterleavedMeasurer
 from optiloop.measure.pyperf_run import MeasureError, pyperf_command
 from optiloop.proc import child_env
+from optiloop.record import Journal
 from optiloop.types import Workload
 
 

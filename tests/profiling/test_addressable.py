@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from optiloop.journal import Journal, from_jsonable, to_jsonable
 from optiloop.profiling.addressable import bound, breakdown, classify, footer, unreachable
 from optiloop.profiling.collapsed import Resolver, attribute, format_raw, parse_raw
 from optiloop.profiling.pyspy import pyspy_binary
+from optiloop.record import Journal, Profiled, RunFinished, RunStarted
+from optiloop.record.codec import from_jsonable, to_jsonable
 from optiloop.report.markdown import bound_line, render_markdown
 from optiloop.report.record import RunRecord
 from optiloop.session.view import hotspot_table
@@ -129,21 +130,21 @@ def test_the_session_table_says_what_is_not_targeted() -> None:
     assert console.export_text().count("not targeted") == 0  # export_text() cleared the first table
 
 
-def record_with(tmp_path: Path, profile: dict[str, object]) -> RunRecord:
+def record_with(tmp_path: Path, profile: Profiled) -> RunRecord:
     journal = Journal(tmp_path / "run")
-    journal.event("run_started", repo=str(tmp_path), branch="optiloop/x", base="abc", model="builtin")
-    journal.event("profile", label="initial", **profile)
-    journal.event("run_finished", stop_reason="done")
+    journal.write(RunStarted(repo=str(tmp_path), branch="optiloop/x", base="abc", model="builtin"))
+    journal.write(profile)
+    journal.write(RunFinished(stop_reason="done"))
     return RunRecord.load(tmp_path / "run")
 
 
 def test_the_report_states_what_the_profile_allows(tmp_path: Path) -> None:
-    new = record_with(tmp_path / "new", {"samples": 400, "hotspots": [], "addressable": 0.2,
-                                         "breakdown": [["native", 0.7], ["project", 0.2], ["stdlib", 0.1]]})
+    new = record_with(tmp_path / "new", Profiled(label="initial", samples=400, addressable=0.2,
+                                                 breakdown=(("native", 0.7), ("project", 0.2), ("stdlib", 0.1))))
     assert bound_line(new) == ("The profile allows at most 1.25x: only 20% of the workload's time is in the "
                                "project's own Python code (C extensions and native code 70%, standard library 10%).")
     assert bound_line(new) in render_markdown(new)
-    old = record_with(tmp_path / "old", {"samples": 400, "hotspots": []})  # written before the breakdown existed
+    old = record_with(tmp_path / "old", Profiled(label="initial", samples=400))  # before the breakdown existed
     assert old.profiles[0].samples == 400 and bound_line(old) is None
     older = from_jsonable({"type": "Profile", "hotspots": [], "samples": 3, "raw_path": None})
     assert older == Profile((), 3) and older.addressable == 1.0 and older.breakdown == ()

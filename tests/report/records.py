@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optiloop.journal import Journal
+from optiloop.record import (
+    AttemptRecorded,
+    BaselineMeasured,
+    Journal,
+    NoiseFloorMeasured,
+    Profiled,
+    Proposed,
+    RunFinished,
+    RunStarted,
+    TotalMeasured,
+    Undone,
+)
 from optiloop.types import (
     Applied,
     Attempt,
@@ -13,6 +24,7 @@ from optiloop.types import (
     Hotspot,
     Measurement,
     Rejected,
+    Spend,
     Target,
     Usage,
     Verdict,
@@ -58,12 +70,13 @@ def verdict(speedup: float, low: float, high: float, accepted: bool, reason: str
             predicted: float | None = None) -> Verdict:
     return Verdict(speedup, low, high, low > 1.0 or high < 1.0, accepted, reason,
                    Measurement.of([1.0, 1.1, 0.9]), Measurement.of([1.0 / speedup] * 3), rounds=3, seconds=2.5,
-                   noise_floor=1.02, stopped="full", level=level, predicted=predicted)
+                   noise_floor=1.02, stopped="full", level=level, predicted=predicted,
+                   cause="faster" if accepted else "slower" if high < 1.0 else "not-significant")
 
 
 PASSED = (Check("parses", True, "pkg/core.py compiles"), Check("imports", True, "pkg.core imports"),
           Check("replay", True, "37 real call(s) replayed with the same results, exceptions and argument state "
-                                "(the workload made 120)"),
+                                "(the workload made 120)", replayed=37),
           Check("tests", True, "the tests pass"))
 
 
@@ -91,32 +104,31 @@ def write_record(repo_root: Path, *, total: bool = True, undo: str | None = None
                  run_id: str = RUN_ID) -> Path:
     """A complete run record under ``repo_root/.optiloop/runs/<run_id>/``; returns its directory."""
     j = Journal.create(repo_root, run_id)
-    j.event("run_started", run_id=run_id, repo=str(repo_root), subdir="", branch=f"optiloop/{run_id}", base=BASE,
-            settings={"rounds": 3, "model": "openai:gpt-test"}, model="openai:gpt-test",
-            deterministic_output=True, mode="run")
-    j.event("noise_floor", rounds=5, point=1.0, low=0.97, high=1.03, floor=1.03, round_seconds=0.5)
-    j.event("baseline", measurement=Measurement.of([0.5, 0.52, 0.48]))
+    j.write(RunStarted(run_id=run_id, repo=str(repo_root), subdir="", branch=f"optiloop/{run_id}", base=BASE,
+                       settings={"rounds": 3, "model": "openai:gpt-test"}, model="openai:gpt-test",
+                       deterministic_output=True, mode="run"))
+    j.write(NoiseFloorMeasured(rounds=5, point=1.0, low=0.97, high=1.03, floor=1.03, round_seconds=0.5))
+    j.write(BaselineMeasured(measurement=Measurement.of([0.5, 0.52, 0.48])))
     j.artifact("profiles/initial.txt").write_text(RAW_BEFORE)
-    j.event("profile", label="initial", samples=100, hotspots=(HOT, OTHER))
-    spent = {"calls": 0, "cache_hits": 0, "retries": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+    j.write(Profiled(label="initial", samples=100, hotspots=(HOT, OTHER)))
+    spent = Spend()
     for i, a in enumerate(attempts(), 1):
         u = a.candidate.usage
-        spent = {**spent, "calls": spent["calls"] + 1, "input_tokens": spent["input_tokens"] + u.input_tokens,
-                 "output_tokens": spent["output_tokens"] + u.output_tokens,
-                 "cost_usd": spent["cost_usd"] + u.cost_usd, "type": "Spend"}
-        j.event("proposals", target=a.candidate.target.key, model="openai:gpt-test", request="optimize", count=1,
-                usage=[u], spent=spent)
-        j.event("attempt", attempt=a, accepted=a.accepted, reason=a.reason)
+        spent = Spend(spent.calls + 1, 0, 0, spent.input_tokens + u.input_tokens,
+                      spent.output_tokens + u.output_tokens, spent.cost_usd + u.cost_usd)
+        j.write(Proposed(target=a.candidate.target.key, model="openai:gpt-test", request="optimize", count=1,
+                         usage=(u,), spent=spent))
+        j.write(AttemptRecorded.of(a))
         if a.accepted:
             j.artifact(f"profiles/after-{i}.txt").write_text(RAW_AFTER)
-            j.event("profile", label=f"after-{i}", samples=30, hotspots=(HOT,))
+            j.write(Profiled(label=f"after-{i}", samples=30, hotspots=(HOT,)))
     if total:
-        j.event("total", verdict=verdict(4.1, 3.6, 4.6, True, "the branch is faster than its base: 4.10x"),
-                base=BASE, head=COMMIT_2)
+        j.write(TotalMeasured(verdict=verdict(4.1, 3.6, 4.6, True, "the branch is faster than its base: 4.10x"),
+                              base=BASE, head=COMMIT_2))
     if finished:
-        j.event("run_finished", error=None, stop_reason="reached --max-iterations 5", accepted=[COMMIT_1, COMMIT_2])
+        j.write(RunFinished(stop_reason="reached --max-iterations 5", accepted=(COMMIT_1, COMMIT_2)))
     if undo:
-        j.event("undo", commit=undo)
+        j.write(Undone(commit=undo))
     return j.dir
 
 
@@ -143,17 +155,17 @@ def write_plain_record(repo_root: Path, run_id: str = PLAIN_RUN_ID) -> Path:
     from optiloop.measure.plain import total
 
     j = Journal.create(repo_root, run_id)
-    j.event("run_started", run_id=run_id, repo=str(repo_root), subdir="", branch=f"optiloop/{run_id}", base=BASE,
-            settings={"rounds": 5}, model="builtin", deterministic_output=True, mode="run")
-    j.event("noise_floor", rounds=5, point=1.0, low=0.96, high=1.04, floor=1.04, round_seconds=0.5)
-    j.event("baseline", measurement=Measurement.of([0.5, 0.52, 0.48]))
+    j.write(RunStarted(run_id=run_id, repo=str(repo_root), subdir="", branch=f"optiloop/{run_id}", base=BASE,
+                       settings={"rounds": 5}, model="builtin", deterministic_output=True, mode="run"))
+    j.write(NoiseFloorMeasured(rounds=5, point=1.0, low=0.96, high=1.04, floor=1.04, round_seconds=0.5))
+    j.write(BaselineMeasured(measurement=Measurement.of([0.5, 0.52, 0.48])))
     for a in plain_attempts():
-        j.event("attempt", attempt=a, accepted=a.accepted, reason=a.reason)
+        j.write(AttemptRecorded.of(a))
     cause, headline, advice = total(1.16, 0.90, 2.11, 5)
     whole = Verdict(1.16, 0.90, 2.11, False, False, "no significant difference between the branch and its base: "
                     "1.16x (95% CI 0.90-2.11, 5 interleaved rounds)", Measurement.of([1.0] * 5),
                     Measurement.of([0.86] * 5), rounds=5, stopped="full", headline=headline, cause=cause,
                     advice=advice)
-    j.event("total", verdict=whole, base=BASE, head=COMMIT_1)
-    j.event("run_finished", error=None, stop_reason="reached --max-iterations 2", accepted=[COMMIT_1])
+    j.write(TotalMeasured(verdict=whole, base=BASE, head=COMMIT_1))
+    j.write(RunFinished(stop_reason="reached --max-iterations 2", accepted=(COMMIT_1,)))
     return j.dir

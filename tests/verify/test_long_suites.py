@@ -23,6 +23,7 @@ from optiloop.edit import apply_candidate, find_definition
 from optiloop.executors import LocalExecutor
 from optiloop.loop import Limits, Loop, Stages
 from optiloop.proc import child_env
+from optiloop.record import Event
 from optiloop.report.commit import checks_passed
 from optiloop.types import Attempt, Candidate, Hotspot, Measurement, Profile, Target, Verdict, Workload
 from optiloop.verify import Gate, GateSettings
@@ -122,10 +123,10 @@ class Model:
 
 @dataclass
 class Journal:
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
-    def event(self, kind: str, **data: Any) -> None:
-        self.events.append((kind, data))
+    def write(self, event: Event) -> None:
+        self.events.append(event)
 
 
 @dataclass
@@ -226,6 +227,7 @@ def test_an_accepted_candidate_runs_the_full_suite_exactly_once(project: Project
     assert attempt.accepted, attempt.reason
     full = attempt.checks[-1]
     assert full.name == "full suite" and full.detail.startswith(f"`{TESTS_CMD}` passed in ")
+    assert full.seconds is not None and full.seconds > 0  # the reports read the time here, not in the detail
     message = run_git(project.ws.tree_dir("baseline"), "log", "-1", "--format=%B")
     assert f"Check full suite: `{TESTS_CMD}` passed in " in message
     assert re.search(r"covering tests \([0-9.]+ m?s\), workload, held-out calls, full suite \([0-9.]+ m?s\)$",
@@ -237,3 +239,5 @@ def test_an_accepted_candidate_runs_the_full_suite_exactly_once(project: Project
     assert runs(project.log) == ["3 0"] and len(measurer.asked) == 1
     assert attempt.accepted, attempt.reason
     assert "(run before measuring: no covering tests could stand in for it)" in attempt.checks[-1].detail
+    suite = next(c for c in attempt.checks if c.name == "tests")  # the run verify made, whose time it repeats
+    assert suite.seconds is not None and attempt.checks[-1].seconds == suite.seconds

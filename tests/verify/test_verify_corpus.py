@@ -123,6 +123,7 @@ def test_correct_rewrite_passes_every_check(shop_gate: Shop, qualname: str) -> N
     assert all(c.passed for c in checks), checks
     replay = checks[3].detail
     assert "real call(s) replayed" in replay and "weak evidence" not in replay, replay
+    assert checks[3].replayed is not None and checks[3].replayed >= 5 and not checks[3].weak
 
 
 def test_the_mismatch_names_the_call_and_both_values(shop_gate: Shop) -> None:
@@ -138,6 +139,7 @@ def test_covering_tests_run_first_and_pass_for_a_correct_rewrite(shop_gate: Shop
     assert [c.name for c in checks] == COVERED
     assert all(c.passed for c in checks), checks
     assert "weak evidence" in checks[3].detail and "0 real call(s)" in checks[3].detail, checks[3].detail
+    assert (checks[3].replayed, checks[3].weak) == (0, True)
 
 
 def test_recursion_is_captured_at_the_outermost_call_only(shop_gate: Shop) -> None:
@@ -169,11 +171,13 @@ def test_calls_the_original_cannot_reproduce_are_left_out_not_blamed(shop_gate: 
     checks = shop_gate.check("nonce", "def nonce(x):\n    raw = os.urandom(4)\n    return (x, raw)\n")
     assert all(c.passed for c in checks), checks
     assert "50 left out" in checks[3].detail and "weak evidence" in checks[3].detail, checks[3].detail
+    assert checks[3].weak
 
 
 def test_calls_that_read_the_clock_replay_with_the_values_they_saw(shop_gate: Shop) -> None:
     same = shop_gate.check("stamp", "def stamp(x):\n    now = time.perf_counter_ns()\n    return (x, now)\n")
     assert all(c.passed for c in same), same
     assert "40 real call(s) replayed" in same[3].detail and "left out" not in same[3].detail, same[3].detail
+    assert (same[3].replayed, same[3].weak) == (40, False)
     skewed = shop_gate.check("stamp", "def stamp(x):\n    return (x, time.perf_counter_ns() + 1)\n")
     assert skewed[-1].name == "replay" and "wrong result" in skewed[-1].detail, skewed

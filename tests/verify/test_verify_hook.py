@@ -161,8 +161,8 @@ def test_commit_message_says_when_the_evidence_is_weak() -> None:
 
     target = Target(Hotspot("f", "m.py", 1, 0.5, 0.5), "def f(): pass", "def f(): pass")
     verdict = Verdict(1.5, 1.2, 1.8, True, True, "faster")
-    weak = (Check("replay", True, f"2 real call(s) replayed; {WEAK_EVIDENCE}: fewer than 5"),)
-    strong = (Check("replay", True, "50 real call(s) replayed"),)
+    weak = (Check("replay", True, f"2 real call(s) replayed; {WEAK_EVIDENCE}: fewer than 5", replayed=2, weak=True),)
+    strong = (Check("replay", True, "50 real call(s) replayed", replayed=50),)
     candidate = Candidate(target, "def f(): pass", "why", "test")
     assert "Weak evidence:" in commit_message(candidate, verdict, weak, "builtin", "r1")
     assert "Weak evidence:" not in commit_message(candidate, verdict, strong, "builtin", "r1")
