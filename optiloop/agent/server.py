@@ -191,6 +191,8 @@ class Service:
         try:
             self.agent = Agent(self.open_run(self.relay), self.worker, lambda: f"mcp:{self.client}")
             self.agent.open()
+            print(f"optiloop: run {self.agent.loop.run_id} is open on branch {self.agent.p.workspace.branch}",
+                  file=sys.stderr, flush=True)
         except Exception as exc:
             self.failure = exc if isinstance(exc, OptiloopError) else RunFailure(one_line(exc))
             print(f"optiloop: {self.failure}", file=sys.stderr, flush=True)

@@ -167,7 +167,8 @@ def test_an_agent_profiles_evaluates_and_commits_and_the_checkout_stays_as_it_wa
     assert committed["branch"] == branch and git(repo, "rev-parse", branch).strip() == committed["sha"]
     assert committed["subject"].startswith("Speed up `pkg.core.dedupe`")
     message = git(repo, "log", "-1", "--format=%B", branch)
-    for trailer in ("Optiloop-Model: mcp:", "Optiloop-Target: pkg/core.py::dedupe", f"Optiloop-Run: {profile['run_id']}"):
+    run_trailer = f"Optiloop-Run: {profile['run_id']}"
+    for trailer in ("Optiloop-Model: mcp:", "Optiloop-Target: pkg/core.py::dedupe", run_trailer):
         assert trailer in message
     assert "dict.fromkeys" in git(repo, "show", f"{branch}:pkg/core.py")
     assert snapshot(repo) == before
