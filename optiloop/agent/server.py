@@ -225,12 +225,16 @@ def serve(path: Path, flags: Mapping[str, Any], allow_dirty: bool = False, resum
         return app.prepare(path, flags, allow_dirty=allow_dirty, mode="mcp", progress=relay)
 
     service = Service(open_run)
-    _stop_on_signals()
+    service.worker.install()
+    signal.signal(signal.SIGTERM, _stop)  # a client that gives up waiting: stop as Ctrl-C stops a run
     thread = threading.Thread(target=_serve_stdio, args=(service,), name="optiloop-mcp", daemon=True)
     thread.start()  # the handshake goes on while the run opens; tool calls wait for it
     try:
         service.worker.run(Job("open", service.open))
         service.worker.serve()
+    except KeyboardInterrupt:
+        if not service.worker.closed:
+            raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):  # the run is wound up now: let nothing cut that short
             signal.signal(sig, signal.SIG_IGN)
@@ -248,15 +252,8 @@ def _serve_stdio(service: Service) -> None:
         service.worker.close()
 
 
-def _stop_on_signals() -> None:
-    """SIGTERM (a client that gives up waiting) and SIGINT stop the work as Ctrl-C stops a run."""
-    from optiloop.session.terminal import ctrl_c_works
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    ctrl_c_works()
-    signal.signal(signal.SIGTERM, stop)
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _close_run(agent: Agent, error: str) -> None:

@@ -68,6 +68,19 @@ class Worker:
         self._thread = threading.current_thread()
         self._abandon: Job | None = None
         self._interrupted = False  # an interrupt was sent for the job that runs now
+        self._target: Job | None = None  # the job the interrupt on its way is for
+
+    def install(self) -> None:
+        """Take SIGINT on this (the main) thread: the interrupts ``abandon`` and ``close`` send, and Ctrl-C."""
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, self.on_signal)
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        """An interrupt stops the job it was sent for if that job still runs (one that has just ended is not
+        followed into the next); a SIGINT from outside (Ctrl-C) always stops."""
+        target, self._target = self._target, None
+        if target is None or target is self.running:
+            raise KeyboardInterrupt
 
     # -- from the server's thread --------------------------------------------------------------
 
@@ -91,7 +104,7 @@ class Worker:
             if self.running is not job or job.future.done() or self._interrupted:
                 return
             self._abandon, self._interrupted = job, True
-        self._interrupt()
+        self._interrupt(job)
 
     def close(self) -> None:
         """The connection is closed: no more jobs; a job that runs (and is not waiting for the agent) is
@@ -102,12 +115,14 @@ class Worker:
                 settle(job.future, error=Closed("the connection closed"))
             self._jobs.clear()
             self._cond.notify_all()
-            stop = self.running is not None and not self.waiting and not self._interrupted
+            running = self.running
+            stop = running is not None and not self.waiting and not self._interrupted
             self._interrupted = self._interrupted or stop
-        if stop:
-            self._interrupt()
+        if stop and running is not None:
+            self._interrupt(running)
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, job: Job) -> None:
+        self._target = job
         if self._thread.ident is not None:
             signal.pthread_kill(self._thread.ident, signal.SIGINT)
 
@@ -162,8 +177,7 @@ class Worker:
                 self._interrupted = False
 
     def serve(self) -> None:
-        """Run jobs until the connection is closed. An interrupt that arrives after the cancelled job it was
-        meant for had ended is dropped."""
+        """Run jobs until the connection is closed (a job that ran then was stopped). Ctrl-C is passed on."""
         while True:
             try:
                 job = self.take()
@@ -171,6 +185,6 @@ class Worker:
                     return
                 self.run(job)
             except KeyboardInterrupt:
-                if self._abandon is None:
+                if not self._closed:
                     raise
-                self._abandon = None
+                return

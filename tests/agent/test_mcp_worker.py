@@ -15,11 +15,10 @@ from optiloop.agent.worker import Abandoned, Closed, Job, Worker
 
 
 @pytest.fixture
-def interruptible() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt on this (the main) thread, as in `optiloop mcp`."""
+def restore_sigint() -> Iterator[None]:
+    """``Worker.install`` takes SIGINT on this (the main) thread, as in `optiloop mcp`; given back afterwards."""
     assert threading.current_thread() is threading.main_thread()
     before = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
@@ -84,9 +83,10 @@ def test_a_job_may_serve_the_jobs_that_come_while_it_waits() -> None:
     assert outer.future.result() == "answered early" and order == ["status", "commit"]
 
 
-def test_a_cancelled_job_is_dropped_while_it_waits_and_interrupted_while_it_runs(interruptible: None) -> None:
+def test_a_cancelled_job_is_dropped_while_it_waits_and_interrupted_while_it_runs(restore_sigint: None) -> None:
     stopped: list[str] = []
     worker = Worker(on_abandon=lambda: stopped.append("reset"))
+    worker.install()
     started = threading.Event()
 
     def long() -> None:
@@ -107,8 +107,9 @@ def test_a_cancelled_job_is_dropped_while_it_waits_and_interrupted_while_it_runs
     assert after.future.result() == 2 and stopped == ["reset"]
 
 
-def test_closing_interrupts_the_job_that_runs(interruptible: None) -> None:
+def test_closing_stops_the_job_that_runs_and_serving_ends(restore_sigint: None) -> None:
     worker = Worker()
+    worker.install()
     started = threading.Event()
 
     def long() -> None:
@@ -118,11 +119,24 @@ def test_closing_interrupts_the_job_that_runs(interruptible: None) -> None:
 
     job = Job("long", long)
     thread = from_another_thread(lambda: worker.submit(job), started.wait, worker.close)
-    with pytest.raises(KeyboardInterrupt):
-        worker.serve()
+    worker.serve()
     thread.join()
     with pytest.raises(Closed, match="long was interrupted"):
         job.future.result()
+
+
+def test_an_interrupt_for_a_job_that_has_ended_is_not_followed_into_the_next(restore_sigint: None) -> None:
+    worker = Worker()
+    worker.install()
+    first = Job("first", lambda: None)
+    worker.run(first)
+    worker._target = first  # as when ``abandon`` sent it just as the job ended
+    signal.raise_signal(signal.SIGINT)  # arrives late: dropped
+    second = Job("second", lambda: 2)
+    worker.run(second)
+    assert second.future.result() == 2
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C from outside still stops
+        signal.raise_signal(signal.SIGINT)
 
 
 def test_the_relay_sends_each_step_as_one_line_to_the_calls_waiting_now() -> None:
