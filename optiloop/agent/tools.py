@@ -229,7 +229,10 @@ class Agent(Steering):
         ws = self.p.workspace
         rel = PurePosixPath(path.replace("\\", "/"))
         project = ws.project_dir("baseline").resolve()
-        where = (ws.tree_dir("baseline") / rel).resolve()
+        try:
+            where = (ws.tree_dir("baseline") / rel).resolve()
+        except (OSError, ValueError):  # a NUL byte, a loop of links
+            raise BadInput(f"`{path!r}` is not a path of the project", TARGETS_HINT) from None
         if rel.is_absolute() or ".." in rel.parts or (where != project and project not in where.parents):
             raise BadInput(f"`{path}` is outside the project",
                            "name files by their path from the repository root, as `profile` does")
@@ -249,6 +252,11 @@ class Agent(Steering):
         if len(reply) > MAX_REPLY_CHARS:
             raise BadInput(f"the reply is {len(reply):,} characters long; at most {MAX_REPLY_CHARS:,} are accepted",
                            "send only the new definition with the imports and helpers it needs")
+        try:
+            reply.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadInput(f"the reply is not text a source file can hold: {exc.reason} at character {exc.start}",
+                           "send plain UTF-8 Python source") from None
         try:
             code, _ = checked_code(reply, target.qualname)
         except ReplyError as exc:

@@ -103,6 +103,7 @@ async def bad_inputs(client: Client) -> None:
         ("evaluate", {**ok, "target": "../outside.py::dedupe"}, "`../outside.py` is outside the project"),
         ("evaluate", {**ok, "target": "/etc/passwd::root"}, "`/etc/passwd` is outside the project"),
         ("evaluate", {**ok, "target": "pkg/nope.py::dedupe"}, "there is no file `pkg/nope.py` in the project"),
+        ("evaluate", {**ok, "target": "pkg/co\u0000re.py::dedupe"}, "is not a path of the project"),
         ("evaluate", {**ok, "target": "pkg/core.py::missing"}, "no hot target is called 'pkg/core.py::missing'"),
         ("evaluate", {**ok, "target": "7"}, "there is no target 7"),
         ("evaluate", {**ok, "reply": RIGHT + "#" * 300_000}, "at most 200,000 are accepted"),
