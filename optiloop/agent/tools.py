@@ -57,6 +57,9 @@ class Agent(Steering):
 
     def open(self) -> None:
         """Measure the baseline and profile it (a resumed run takes back its attempts first)."""
+        note = ("the candidates come from a coding agent over MCP (their origin: `mcp:` and the client's name); the "
+                f"model {self.p.loop.s.model.name} is the one `optiloop run --resume` would go on with")
+        self.p.journal.event("note", text=note)
         self.begin()
         self.notes.extend(n for n in self.loop.s.profiler.notes if n not in self.notes)
         if (noise := self.loop.s.measurer.noise) is not None:

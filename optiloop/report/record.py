@@ -113,10 +113,11 @@ def _when(value: Any) -> datetime | None:
 
 
 def _held(run_dir: Path) -> bool:
-    """Whether a live optiloop process holds the run's lock (``resume.holder``)."""
-    from optiloop.resume import holder
+    """Whether a live optiloop process holds the run's lock (``resume.holder``), this one included (a run that
+    reports on itself while it goes on: ``optiloop mcp``'s ``report``)."""
+    from optiloop.resume import holder, mine
 
-    return holder(run_dir) is not None
+    return holder(run_dir) is not None or mine(run_dir)
 
 
 def _spend(events: list[dict[str, Any]], summary: dict[str, Any] | None) -> tuple[Usage, int, int]:

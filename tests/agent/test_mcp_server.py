@@ -173,7 +173,7 @@ def test_an_agent_profiles_evaluates_and_commits_and_the_checkout_stays_as_it_wa
             committed = await call(client, "commit", {"attempt": 2})
             assert "is committed already" in await refused(client, "commit", {"attempt": 2})
             report = await call(client, "report", {})
-            assert "pkg.core.dedupe" in report["markdown"]
+            assert "pkg.core.dedupe" in report["markdown"] and ", mcp, running)" in report["markdown"]
             return profile, committed
 
     profile, committed = anyio.run(session)
