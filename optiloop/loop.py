@@ -65,6 +65,10 @@ class Loop:
         """The targets of the latest profile, hottest first."""
         return tuple(self._targets)
 
+    def history(self, key: str) -> tuple[Feedback, ...]:
+        """What became of the earlier candidates for the target ``key``: what its next request carries."""
+        return tuple(self._history.get(key, ()))
+
     def forget(self, sha: str, why: str) -> Attempt | None:
         """After an undo: the attempt committed as ``sha`` no longer counts as accepted (nor is refined)."""
         for i, a in enumerate(self.attempts):

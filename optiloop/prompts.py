@@ -13,7 +13,8 @@ import jinja2
 from optiloop.errors import BadInput
 from optiloop.resources import data_dir
 
-TEMPLATES = ("system", "optimize", "refine", "repair", "reply_problem", "context", "history", "hint", "parallel")
+TEMPLATES = ("system", "optimize", "refine", "repair", "reply_problem", "context", "history", "hint", "parallel",
+             "agent")
 
 
 class Prompts:

@@ -62,6 +62,14 @@ def release_lock(run_dir: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def mine(run_dir: Path) -> bool:
+    """Whether this process holds the run's lock."""
+    try:
+        return bool(json.loads((run_dir / LOCK).read_text()).get("pid") == os.getpid())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def holder(run_dir: Path) -> int | None:
     """The pid of another live optiloop process that holds the run, or None (no lock, or a stale one)."""
     try:

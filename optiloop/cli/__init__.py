@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from optiloop.cli import bench, compare, demo, init, pr, profile, run, runs, session, undo
+from optiloop.cli import bench, compare, demo, init, mcp, pr, profile, run, runs, session, undo
 
 app = typer.Typer(
     name="optiloop",
@@ -45,6 +45,7 @@ app.command("runs")(runs.runs)
 app.command("show")(runs.show)
 app.command("report")(runs.report)
 app.command("pr")(pr.pr_command)
+app.command("mcp")(mcp.mcp)
 
 
 def main() -> None:

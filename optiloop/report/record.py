@@ -125,10 +125,11 @@ def _when(value: float) -> datetime | None:
 
 
 def _held(run_dir: Path) -> bool:
-    """Whether a live optiloop process holds the run's lock (``resume.holder``)."""
-    from optiloop.resume import holder
+    """Whether a live optiloop process holds the run's lock (``resume.holder``), this one included (a run that
+    reports on itself while it goes on: ``optiloop mcp``'s ``report``)."""
+    from optiloop.resume import holder, mine
 
-    return holder(run_dir) is not None
+    return holder(run_dir) is not None or mine(run_dir)
 
 
 def _summary(run_dir: Path) -> dict[str, Any] | None:

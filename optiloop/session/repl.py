@@ -17,12 +17,12 @@ from optiloop.app import Prepared, finish
 from optiloop.edit import normalized
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR
-from optiloop.record import Proposed, RunLog, SessionCommand, Undone
+from optiloop.record import Proposed, RunLog, SessionCommand
 from optiloop.report.terminal import noise_line, summary_table
 from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
+from optiloop.session.steer import NOTHING_TO_UNDO, Steering
 from optiloop.session.terminal import Say, line_editing, open_editor
 from optiloop.session.view import help_table, hotspot_table, show_attempt, target_name
-from optiloop.targets import build_target
 from optiloop.types import HUMAN, Attempt, Candidate, RunSummary, Target, Verdict
 
 HISTORY_FILE = "session_history"
@@ -31,11 +31,10 @@ REJECTED = "rejected by the person"
 WrapUp = Callable[[Prepared, RunSummary], Verdict | None]
 
 
-class Session:
+class Session(Steering):
     def __init__(self, prepared: Prepared, console: Console, progress: Say,
                  read_line: Callable[[str], str] = input) -> None:
-        self.p = prepared
-        self.loop = prepared.loop
+        super().__init__(prepared)
         self.console = console
         self.progress = progress
         self.read_line = read_line
@@ -45,7 +44,6 @@ class Session:
         self.after: tuple[str, Attempt] | None = None  # edit/retry asked for while deciding
         self.quitting = False
         self.save_history: Callable[[], None] = lambda: None
-        self.profiles = 0
 
     # -- the session as a whole ---------------------------------------------------------------
 
@@ -77,8 +75,7 @@ class Session:
         for note in self.p.notes:
             self.progress(f"note: {note}")
         self.progress(f"session {self.loop.run_id}: working on branch {self.p.workspace.branch}")
-        for sha in self.undone():
-            self.loop.forget(sha, f"undone by the person (was {sha[:10]})")
+        self.take_back()
         if self.loop.attempts:
             self.console.print(summary_table(self.loop.summary()))
         if self.loop.profile is None:
@@ -197,25 +194,23 @@ class Session:
 
     def do_undo(self, arg: str) -> None:
         if not any(a.accepted for a in self.loop.attempts):
-            self.say("nothing to undo: no speedup was accepted in this session")
+            self.say(NOTHING_TO_UNDO)
             return
         try:
-            sha = self.p.workspace.undo_last()
+            sha, gone = self.undo("the person")
         except BadInput as exc:
             self.say(f"cannot undo: {exc}", "bold red")
             return
-        self.p.journal.write(Undone(commit=sha))
-        gone = self.loop.forget(sha, f"undone by the person (was {sha[:10]})")
         what = f" (candidate {gone.number}, {target_name(gone.candidate.target)})" if gone else ""
         self.say(f"dropped {sha[:10]}{what}; {self.p.workspace.branch} is at {self.p.workspace.head()[:10]} again")
         self.progress("re-profiling ...")
-        self.loop.reprofile(self.label("after-undo"))
+        self.reprofile("after-undo")
         self.shown = None
         self.show_targets("after undo")
 
     def do_profile(self, arg: str) -> None:
         self.progress("re-profiling ...")
-        self.loop.reprofile(self.label("session"))
+        self.reprofile("session")
         self.show_targets("re-profiled")
 
     def do_diff(self, arg: str) -> None:
@@ -318,9 +313,6 @@ class Session:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def targets(self) -> list[Target]:
-        return list(self.loop.targets)
-
     def show_targets(self, label: str) -> None:
         targets = self.targets()
         if not targets:
@@ -333,38 +325,11 @@ class Session:
         return [str(i) for i in range(1, len(targets) + 1)] + [target_name(t) for t in targets]
 
     def resolve(self, arg: str) -> Target | None:
-        targets = self.targets()
-        if not arg:
-            self.say("pick which? give the number from the table or the name of a target")
+        try:
+            return self.find(arg)
+        except BadInput as exc:
+            self.say(str(exc))
             return None
-        if arg.isdigit():
-            if 1 <= int(arg) <= len(targets):
-                return targets[int(arg) - 1]
-            self.say(f"there is no target {arg}: the table has {len(targets)}")
-            return None
-        exact = [t for t in targets if arg in (target_name(t), t.qualname, t.key)]
-        found = exact or [t for t in targets if target_name(t).endswith(arg) or arg in target_name(t)]
-        if len(found) == 1:
-            return found[0]
-        names = ", ".join(target_name(t) for t in found[:5])
-        self.say(f"'{arg}' names {len(found)} targets: {names}" if found else f"no hot target is called '{arg}'")
-        return None
-
-    def fresh(self, target: Target) -> Target:
-        """The target as the code is now (after commits and undos), from the latest profile if it is there."""
-        for t in self.targets():
-            if t.key == target.key:
-                return t
-        rebuilt = build_target(target.hotspot, self.loop.s.place.read(target.path))
-        return rebuilt if rebuilt is not None else target
-
-    def label(self, kind: str) -> str:
-        """A profile label no earlier profile of this run has (profiles are kept under their labels)."""
-        self.profiles += 1
-        return f"{kind}-{len(self.loop.attempts)}-{self.profiles}"
 
     def model_calls(self) -> int:
         return len(RunLog.read(self.p.journal.dir).all(Proposed))
-
-    def undone(self) -> tuple[str, ...]:
-        return RunLog.read(self.p.journal.dir).undone
