@@ -42,13 +42,17 @@ def pyperf_command(
     warmups: int = 0,
 ) -> tuple[float, ...]:
     """Run ``cmd`` ``warmups + values`` times in one pyperf worker process; returns seconds per
-    measured run (warm-up runs stay in the JSON file, marked as such by pyperf)."""
+    measured run (warm-up runs stay in the JSON file, marked as such by pyperf).
+
+    The child is pyperf's worker itself (``--worker``), not a manager that starts one worker: each sample is
+    a fresh process either way, and starting (and importing) pyperf once instead of twice halves what a
+    sample costs beyond the workload, which on a short workload was most of a measurement's time."""
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.unlink(missing_ok=True)
     argv = [
-        sys.executable, "-m", "pyperf", "command",
-        "--quiet", "--processes", "1", "--values", str(values), "--warmups", str(warmups), "--loops", "1",
-        "--copy-env", "--name", name, "--output", str(out_json),
+        sys.executable, "-m", "pyperf", "command", "--worker",
+        "--quiet", "--values", str(values), "--warmups", str(warmups), "--loops", "1",
+        "--name", name, "--output", str(out_json),
         "--", *proc.shell_argv(cmd),
     ]  # fmt: skip
     limit = timeout * (values + warmups) + min(STARTUP_SLACK, 2.0 + 2 * timeout)
