@@ -73,9 +73,9 @@ class Measurer(Protocol):
         the candidate's simulated cost where the verifier already counted it (the cycles measure)."""
         ...
 
-    def total(self, wall: Verdict) -> Verdict:
-        """The whole run's check (the branch head against the base, staged in the candidate tree) in this
-        measure, beside its wall-time verdict ``wall``."""
+    def total(self, wall: Verdict, base: str | None = None) -> Verdict:
+        """The whole run's check (the branch head against the ``base`` commit, staged in the candidate tree) in
+        this measure, beside its wall-time verdict ``wall``."""
         ...
 
     def restore(self, attempts: Sequence[Attempt]) -> None:

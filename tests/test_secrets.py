@@ -111,7 +111,9 @@ def test_failing_baseline_tests_name_pass_env(tmp_path: Path, python_on_path: di
     assert "the tests fail before any change" in failing.stderr and "--pass-env NAME" in failing.stderr
     assert "SHOP_DB" in failing.stderr and "sqlite://" not in failing.stderr
     assert not (repo / ".optiloop").exists()
-    passing = optiloop(*run_args(repo, "--pass-env", "SHOP_*", "--max-iterations", "1"), env=env)
+    nothing = tmp_path / "nothing.json"  # a model with no candidate: the run ends once the baseline passed
+    nothing.write_text("[]")
+    passing = optiloop(*run_args(repo, "--pass-env", "SHOP_*", "--model", f"scripted:{nothing}"), env=env)
     assert passing.returncode == 0, passing.stderr
 
 

@@ -66,6 +66,6 @@ def record_total(prepared: Prepared, summary: RunSummary) -> Verdict | None:
     verdict = measure_total(ws, Workload(prepared.settings.workload), prepared.base_sha, prepared.settings.rounds,
                             prepared.settings.timeout, prepared.journal.artifacts / "measure" / "total",
                             on_round=prepared.progress.step)
-    verdict = prepared.loop.s.measurer.total(verdict)  # cycles: both counted too
+    verdict = prepared.loop.s.measurer.total(verdict, prepared.base_sha)  # cycles: both counted too
     prepared.journal.write(TotalMeasured(verdict=verdict, base=prepared.base_sha, head=ws.head()))
     return verdict

@@ -120,7 +120,9 @@ class CyclesMeasurer:
         self.guard_rounds = guard_rounds
         # a simulated run of a candidate may take 4x the baseline's (a much slower one is rejected as such)
         self.timeout = 4 * calibration.seconds + 60
-        self._base: tuple[str, Cost] = (calibration.head, calibration.baseline)
+        # the baseline tree's count at each head of the branch it was counted at: a count depends only on the
+        # code (and the workload), so a head is counted once, also when an undo goes back to it
+        self._heads: dict[str, Cost] = {calibration.head: calibration.baseline}
         journal.write(CostCalibrated(head=calibration.head, baseline=calibration.baseline, other=calibration.other,
                                      difference=calibration.difference, tolerance=self.tolerance,
                                      seconds=calibration.seconds))
@@ -149,27 +151,29 @@ class CyclesMeasurer:
         return cost
 
     def _baseline_cost(self) -> Cost:
-        """The baseline's count at the branch's current head (counted again after each commit)."""
+        """The baseline's count at the branch's current head (counted once per head: after each commit)."""
         head = self.ws.head()
-        if self._base[0] != head:
+        if head not in self._heads:
             try:
-                self._base = (head, self._count("baseline", f"head-{head[:10]}"))
+                self._heads[head] = self._count("baseline", f"head-{head[:10]}")
             except CountError as exc:
                 raise RunFailure(f"the baseline workload failed under valgrind: {exc}") from None
-        return self._base[1]
+        return self._heads[head]
 
     def restore(self, attempts: Sequence[Attempt]) -> None:
         self.timed.restore(attempts)
 
-    def total(self, wall: Verdict) -> Verdict:
+    def total(self, wall: Verdict, base: str | None = None) -> Verdict:
         """The whole run in cycles, beside its wall-time check ``wall``: the branch head (the baseline tree)
-        against the base, which ``measure_total`` left staged in the candidate tree."""
+        against the ``base`` commit, which ``measure_total`` left staged in the candidate tree. A commit whose
+        count the run has (the base, counted at the start; a head a candidate was measured against) is not
+        counted again: the count of the same code is the same to the last digit."""
         try:
-            head = self._count("baseline", "total")
-            base = self._count("candidate", "total")
+            head = self._heads.get(self.ws.head()) or self._count("baseline", "total")
+            base_cost = (self._heads.get(base) if base else None) or self._count("candidate", "total")
         except CountError as exc:
             return replace(wall, reason=f"{wall.reason}; not counted in cycles: {exc}")
-        counted = decide_cycles(base, head, 1.0, self.tolerance)
+        counted = decide_cycles(base_cost, head, 1.0, self.tolerance)
         return replace(counted, guard=wall, baseline=wall.baseline, candidate=wall.candidate, rounds=wall.rounds,
                        seconds=wall.seconds, headline=plain.total_cycles(counted, wall),
                        reason=f"{counted.reason}; wall time: {wall.reason}")

@@ -218,7 +218,7 @@ class InterleavedMeasurer:
 
     # -- A/B ----------------------------------------------------------------------------------
 
-    def total(self, wall: Verdict) -> Verdict:
+    def total(self, wall: Verdict, base: str | None = None) -> Verdict:
         """The whole run's check, as ``measure_total`` measured it in wall time."""
         return wall
 

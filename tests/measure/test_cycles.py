@@ -145,6 +145,24 @@ def test_the_baseline_is_counted_again_once_per_head(tmp_path: Path) -> None:
     assert m.counted == ["c7/candidate", f"head-{'b' * 10}/baseline", "c8/candidate", "c9/candidate"]
 
 
+def test_the_whole_run_counts_only_the_commits_it_has_no_count_of(tmp_path: Path) -> None:
+    """The base was counted at the start and a head once a candidate was measured against it: the same code
+    counts the same to the last digit, so the whole-run check counts neither again (nor a head after undo)."""
+    m = Counted(tmp_path, [900_000, 800_000, 700_000], [0.9] * 20)
+    base = m.head_now
+    m.head_now = "b" * 40  # a commit, then a candidate measured against it
+    m.compare("c1")
+    wall = m.timed.guard("total", 5)
+    total = m.total(wall, base)
+    assert total.cycles == (1_000_000, 900_000) and total.accepted
+    assert m.counted == [f"head-{'b' * 10}/baseline", "c1/candidate"]  # nothing counted for the total
+    m.head_now = "c" * 40  # a commit no candidate was measured against: its count is new, the base's is not
+    later = m.total(wall, base)
+    assert later.cycles == (1_000_000, 700_000) and m.counted[-1] == "total/baseline"
+    m.head_now = base  # undone back to the base: known
+    assert m._baseline_cost().cycles == 1_000_000 and len(m.counted) == 3
+
+
 class Trees:
     def head(self) -> str:
         return "c" * 40
