@@ -32,7 +32,7 @@ from optiloop.record.events import (
     Proposed,
 )
 from optiloop.report.commit import commit_message
-from optiloop.stages import Decide, Place, Recorder, Stages
+from optiloop.stages import Decide, Explains, Place, Recorder, Stages
 from optiloop.targets import dotted_name
 from optiloop.types import Applied, Attempt, Candidate, Measurement, Profile, RunSummary, Target, Usage
 
@@ -228,12 +228,11 @@ class Loop:
 
     def _nothing_for(self, target: Target) -> None:
         """Say it (once) when the model has nothing for the hottest target, instead of going on in silence to
-        cooler ones: a note event, and ``on_note``. A model may explain why (``nothing_for(target)``)."""
+        cooler ones: a note event, and ``on_note``. A model may explain why (``stages.Explains``)."""
         if target.key in self._unmatched or not self._targets or target.key != self._targets[0].key:
             return
         self._unmatched.add(target.key)
-        explain = getattr(self.s.model, "nothing_for", None)
-        text = str(explain(target)) if callable(explain) else \
+        text = self.s.model.nothing_for(target) if isinstance(self.s.model, Explains) else \
             f"{self.s.model.name} proposed no candidate for {dotted_name(target.path, target.qualname)}, the " \
             f"hottest function ({target.hotspot.self_frac:.0%} of the samples); trying the next hot functions"
         self.s.journal.write(Note(text=text))

@@ -39,6 +39,13 @@ class Model(Protocol):
 
 
 @runtime_checkable
+class Explains(Protocol):
+    """A model that can say why it has nothing for a target (the builtin catalog: no rule matches)."""
+
+    def nothing_for(self, target: Target) -> str: ...
+
+
+@runtime_checkable
 class Metered(Protocol):
     """A model that counts what it spends (the loop's ``--max-cost`` reads it)."""
 
