@@ -35,7 +35,7 @@ from optiloop.errors import BadInput
 from optiloop.executors.local import Editor, LocalExecutor, SlotGate, digest
 from optiloop.executors.remote import Done, Job, Shipped, evaluate, failed, worker_name
 from optiloop.progress import NO_PROGRESS, Progress
-from optiloop.record import CostCounted, Journal
+from optiloop.record import CostCounted, Journal, Note
 from optiloop.types import Candidate, Check
 from optiloop.verify.checks import FullTests
 from optiloop.workspace import Workspace
@@ -93,7 +93,7 @@ class RayExecutor(LocalExecutor):
         self.shipped = shipped  # what a job's run shares, made when the first batch is sent
         self.journal = journal
         self.progress = progress
-        self.tasks = Tasks(options.ray, options.deadline, progress)
+        self.tasks = Tasks(options.ray, options.deadline, progress, lambda text: journal.write(Note(text=text)))
         self._run: Shipped | None = None
         self._base: tuple[str, Any] | None = None  # (commit, the bundle of the branch at it in the object store)
         self._tip: tuple[str, Any] | None = None  # (head, the bundle of the commits since the base)
@@ -183,8 +183,9 @@ class Tasks:
     """Sends jobs to the cluster and waits for all of them, each retried once when its worker dies or it
     outlives ``deadline``; shows the tasks queued, running and done per worker on ``progress``."""
 
-    def __init__(self, ray: Any, deadline: float, progress: Progress) -> None:
+    def __init__(self, ray: Any, deadline: float, progress: Progress, note: Callable[[str], None]) -> None:
         self.ray = ray
+        self.note = note  # told of each task tried again
         self.deadline = deadline
         self.progress = progress
         self.board: Any = None
@@ -230,6 +231,8 @@ class Tasks:
     def _failed(self, flight: Flight, why: str, base: Any, tip: Any, flights: dict[Any, Flight],
                 results: list[Done | str | None]) -> None:
         if flight.attempt == 0:
+            self.note(f"the Ray worker evaluating a candidate for {flight.job.candidate.target.key} "
+                      f"({flight.job.label}) failed ({why}); evaluating it once more")
             again = Flight(flight.index, flight.job, 1, time.monotonic())
             flights[self._send(again, base, tip)] = again
             return

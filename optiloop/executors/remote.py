@@ -17,6 +17,7 @@ run's place.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ from optiloop.types import Candidate, Check, Cost
 from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 
-ROOT_PREFIX = "optiloop-ray-"
+ROOT_PREFIX = "olray-"  # short: the clone's path can then match the length of most repositories
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,19 @@ def moved_env(run: Shipped, root: str) -> dict[str, str]:
 _PLACES: dict[str, Place] = {}  # this worker process's place, by run id (one at a time)
 
 
+def _drop_places() -> None:
+    for known in _PLACES.values():
+        known.close()
+    _PLACES.clear()
+
+
 def place_for(job: Job, base_bundle: bytes, tip_bundle: bytes) -> Place:
     """This process's place for ``job``'s run, made now (dropping any other) or moved to its head."""
     known = _PLACES.get(job.run.run_id)
     if known is None or known.key != (job.run.run_id, job.base):
-        for stale in list(_PLACES.values()):
-            stale.close()
-        _PLACES.clear()
+        if not _PLACES:
+            atexit.register(_drop_places)  # a worker process that exits cleanly leaves no clone behind
+        _drop_places()
         known = _PLACES[job.run.run_id] = Place(job, base_bundle)
     known.move_to(job.head, tip_bundle)
     return known

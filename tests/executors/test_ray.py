@@ -1,0 +1,139 @@
+"""``--executor ray`` end to end on a real local Ray cluster (127.0.0.1, two worker processes): the same commits
+as ``--executor local``, a worker process killed mid-candidate survived, the user's checkout untouched.
+
+Marked ``ray`` (``pytest -m "not ray"`` leaves them out); one cluster serves the module's tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from optiloop.measure import cachegrind
+from tests.cli.test_run import project
+from tests.conftest import git, optiloop, snapshot
+from tests.executors.raycluster import local_cluster
+from tests.executors.test_jobs_e2e import WRONG
+from tests.models.fakeserver import SET_REPLY
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
+
+# The project's tests start with this: run under a Ray worker (one of its ancestors), it SIGKILLs that worker
+# process, once per marker file ("always": every time), as a worker dying mid-candidate would.
+KILLER = '''\
+import os, signal, sys
+
+
+def ancestors():
+    pid = os.getppid()
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmd = fh.read().replace(b"\\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as fh:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return
+        yield pid, cmd
+        pid = parent
+
+
+for pid, cmd in ancestors():
+    if cmd.startswith("ray::") or "default_worker.py" in cmd:
+        if sys.argv[1] != "always":
+            try:
+                os.close(os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                break
+        os.kill(pid, signal.SIGKILL)
+        break
+'''
+# dedupe is most of this workload's time, so the profile's share of it (and what the Amdahl check allows) does not
+# depend on how busy the machine is, and the wall-time guard sees the gain
+BENCH = '''\
+from pkg.core import dedupe, total
+
+data = [(i * 7919) % 2000 for i in range(6000)]
+out = dedupe(data)
+print(len(out), out[:3], total(out))
+'''
+NO_SECRET = '''\
+import os
+import unittest
+
+
+class EnvTests(unittest.TestCase):
+    def test_no_secret_of_the_head(self):
+        self.assertNotIn("DEPLOY_SECRET_TOKEN", os.environ)
+'''
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with local_cluster(num_cpus=2) as address:
+        yield address
+
+
+def events(repo: Path) -> list[dict[str, object]]:
+    (run,) = (repo / ".optiloop" / "runs").iterdir()
+    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+
+
+def run(repo: Path, replies: Path, kill: str, env: dict[str, str], *more: str) -> None:
+    tests = f"python killer.py {kill} && python -m unittest discover -s tests -q"
+    done = optiloop("run", str(repo), "--workload", "python bench.py", "--tests", tests, "--rounds", "3",
+                    "--model", f"scripted:{replies}", *more, env=env)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(cachegrind.available() is None, reason="valgrind is not installed")
+def test_ray_commits_what_local_commits_and_survives_a_killed_worker(
+        tmp_path: Path, cluster: str, python_on_path: dict[str, str]) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([WRONG, SET_REPLY]))
+    env = {**python_on_path, "DEPLOY_SECRET_TOKEN": "hunter2"}
+    found = {}
+    for executor in ("local", "ray"):
+        repo = project(tmp_path / executor, **{"bench.py": BENCH, "killer.py": KILLER,
+                                               "tests/test_env.py": NO_SECRET})
+        before = snapshot(repo)
+        run(repo, replies, str(tmp_path / f"killed-{executor}"), env, "--max-iterations", "2", "--candidates", "2",
+            "--measure", "cycles", "--jobs", "2", "--executor", executor, "--ray-address", cluster)
+        assert snapshot(repo) == before
+        recorded = events(repo)
+        attempts = [(e["attempt"]["candidate"]["new_source"], e["accepted"],  # type: ignore[index]
+                     (e["attempt"]["verdict"] or {}).get("cause")) for e in recorded  # type: ignore[index]
+                    if e["event"] == "attempt"]
+        counts = {e["label"]: e["cycles"] for e in recorded if e["event"] == "cost"
+                  and str(e["label"]).startswith("cand-")}
+        notes = [str(e["text"]) for e in recorded if e["event"] == "note"]
+        (branch,) = git(repo, "branch", "--list", "optiloop/*").split()
+        log = git(repo, "log", "--format=%s|%(trailers:key=Optiloop-Target,valueonly)", f"main..{branch}")
+        found[executor] = (attempts, counts, log, notes)
+    (local, local_counts, local_log, _), (ray, ray_counts, ray_log, ray_notes) = found["local"], found["ray"]
+    assert ray == local and [(accepted, cause) for _, accepted, cause in ray] == [(False, None), (True, "faster")]
+    assert ray_log == local_log and "pkg/core.py::dedupe" in ray_log  # the same commit
+    assert not (tmp_path / "killed-local").exists() and (tmp_path / "killed-ray").exists()  # one worker was killed
+    assert any("failed" in n and "evaluating it once more" in n for n in ray_notes), ray_notes
+    assert set(ray_counts) == set(local_counts) and ray_counts
+    for label, cycles in local_counts.items():  # a worker counts what this machine counts
+        assert abs(cycles - ray_counts[label]) / cycles < 1e-5, label
+
+
+def test_a_candidate_whose_worker_dies_twice_is_recorded_as_failed(
+        tmp_path: Path, cluster: str, python_on_path: dict[str, str]) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([SET_REPLY]))
+    repo = project(tmp_path / "repo", **{"killer.py": KILLER})
+    before = snapshot(repo)
+    run(repo, replies, "always", python_on_path, "--max-iterations", "1", "--measure", "time", "--executor", "ray",
+        "--ray-address", cluster)
+    assert snapshot(repo) == before
+    (attempt,) = [e for e in events(repo) if e["event"] == "attempt"]
+    last = attempt["attempt"]["checks"][-1]  # type: ignore[index]
+    assert not attempt["accepted"] and last["name"] == "worker" and not last["passed"]
+    assert "failed twice" in last["detail"]
+    assert not git(repo, "branch", "--list", "optiloop/*").strip()  # nothing committed: the branch is gone
