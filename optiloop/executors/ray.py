@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -57,12 +58,28 @@ def connect(address: str | None) -> Any:
                        "pass --ray-address HOST:PORT or set RAY_ADDRESS (start one with `ray start --head`)")
     if ray.is_initialized():
         return ray
+    if (why := unreachable(address)) is not None:  # ray.init would retry for minutes
+        raise BadInput(f"cannot reach the Ray cluster at {address}: {why}",
+                       "start one with `ray start --head`, or fix --ray-address / RAY_ADDRESS")
     try:
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, namespace="optiloop")
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise BadInput(f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0] if str(exc) else exc}",
                        "start one with `ray start --head`, or fix --ray-address / RAY_ADDRESS") from None
     return ray
+
+
+def unreachable(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at a ``HOST:PORT`` address (None when something does, or the address has another
+    form, e.g. ``ray://``, which Ray itself checks)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
 
 
 def cluster_cpus(ray: Any) -> int:

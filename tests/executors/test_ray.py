@@ -97,8 +97,8 @@ def test_ray_commits_what_local_commits_and_survives_a_killed_worker(
     env = {**python_on_path, "DEPLOY_SECRET_TOKEN": "hunter2"}
     found = {}
     for executor in ("local", "ray"):
-        repo = project(tmp_path / executor, **{"bench.py": BENCH, "killer.py": KILLER,
-                                               "tests/test_env.py": NO_SECRET})
+        files = {"bench.py": BENCH, "killer.py": KILLER, "tests/test_env.py": NO_SECRET}
+        repo = project(tmp_path / f"{executor:_<5}", **files)  # paths of one length: a count depends on it
         before = snapshot(repo)
         run(repo, replies, str(tmp_path / f"killed-{executor}"), env, "--max-iterations", "2", "--candidates", "2",
             "--measure", "cycles", "--jobs", "2", "--executor", executor, "--ray-address", cluster)
