@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from optiloop.measure import cachegrind
-from tests.cli.test_run import project
+from tests.cli.test_resume_kill import kill_when, start
+from tests.cli.test_run import TEST_CMD, WORKLOAD, project
 from tests.conftest import git, optiloop, snapshot
 from tests.executors.raycluster import local_cluster
 from tests.executors.test_jobs_e2e import WRONG
@@ -137,3 +138,33 @@ def test_a_candidate_whose_worker_dies_twice_is_recorded_as_failed(
     assert not attempt["accepted"] and last["name"] == "worker" and not last["passed"]
     assert "failed twice" in last["detail"]
     assert not git(repo, "branch", "--list", "optiloop/*").strip()  # nothing committed: the branch is gone
+
+
+def test_a_killed_head_resumes_without_running_again_what_was_recorded(
+        tmp_path: Path, cluster: str, python_on_path: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of the head (its whole process group) once the first of two wrong candidates is recorded, while
+    the second is on the cluster (``--jobs 1``); ``--resume`` goes on there with the one not recorded yet. (Both
+    fail their replay: nothing is measured, which keeps the test short.)"""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([WRONG, WRONG.replace("list(set(items))", "sorted(set(items))")]))
+    repo = project(tmp_path / "repo")
+    before = snapshot(repo)
+    args = ["run", str(repo), "--workload", WORKLOAD, "--tests", TEST_CMD, "--rounds", "3", "--model",
+            f"scripted:{replies}", "--candidates", "2", "--max-iterations", "2", "--jobs", "1", "--measure", "time",
+            "--executor", "ray", "--ray-address", cluster]
+    head = start(tmp_path, args, python_on_path)
+
+    def recorded() -> bool:
+        try:
+            return any(e["event"] == "attempt" for e in events(repo))
+        except (OSError, ValueError):
+            return False
+
+    kill_when(head, recorded, tmp_path / "killed-run.log")
+    done = optiloop("run", str(repo), "--resume", "last", env=python_on_path)
+    assert done.returncode == 0 and "resuming run" in done.stderr, done.stderr
+    sources = [e["attempt"]["candidate"]["new_source"] for e in events(repo)  # type: ignore[index]
+               if e["event"] == "attempt"]
+    assert len(sources) == 2 and len(set(sources)) == 2  # each candidate recorded once: none ran again
+    assert snapshot(repo) == before
