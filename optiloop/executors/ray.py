@@ -208,6 +208,8 @@ class Tasks:
         self.board: Any = None
         self._remote: Any = None
         self.done_by: dict[str, int] = {}  # finished tasks per worker, over the run
+        self.seconds: list[float] = []  # each finished task's time on its worker, over the run
+        self._shown = ""
 
     def run(self, jobs: Sequence[Job], base: Any, tip: Any) -> list[Done | str]:
         """The result of each job (in ``jobs``' order): a ``Done``, or why it failed twice."""
@@ -243,6 +245,7 @@ class Tasks:
             self._failed(flight, _why(exc), base, tip, flights, results)
             return
         self.done_by[done.worker] = self.done_by.get(done.worker, 0) + 1
+        self.seconds.append(done.seconds)
         results[flight.index] = done
 
     def _failed(self, flight: Flight, why: str, base: Any, tip: Any, flights: dict[Any, Flight],
@@ -278,8 +281,11 @@ class Tasks:
         workers = sorted(set(now.values()) | set(self.done_by))
         per = " · ".join(f"{w} running {sum(1 for x in now.values() if x == w)}, done {self.done_by.get(w, 0)}"
                          for w in workers)
-        self.progress.doing(f"ray: {len(flights) - len(now)} queued, {len(now)} running, "
-                            f"{sum(self.done_by.values())} done" + (f" · {per}" if per else ""))
+        shown = (f"ray: {len(flights) - len(now)} queued, {len(now)} running, {sum(self.done_by.values())} done"
+                 + (f" · {per}" if per else ""))
+        if shown != self._shown:  # ``doing`` restarts the status line's clock: only when something changed
+            self.progress.doing(shown)
+            self._shown = shown
 
 
 def _why(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -70,11 +71,12 @@ class Job:
 
 @dataclass(frozen=True)
 class Done:
-    """A job's result, and where it ran (``host:pid``); ``artifacts`` the worker's new held-out records."""
+    """A job's result, where it ran (``host:pid``), the worker's new held-out records, and how long it took."""
 
     evaluation: Evaluation
     worker: str
     artifacts: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0  # how long the worker took, its place's making (or moving) included
 
 
 class Place:
@@ -178,6 +180,7 @@ def write_captures(directory: Path, captures: dict[str, bytes]) -> None:
 
 def evaluate(job: Job, base_bundle: bytes, tip_bundle: bytes) -> Done:
     """Verify (and count) ``job``'s candidate in this worker's place; see the module's doc."""
+    start = time.monotonic()
     where = place_for(job, base_bundle, tip_bundle)
     artifacts = where.artifacts / job.label
     shutil.rmtree(artifacts, ignore_errors=True)
@@ -189,7 +192,7 @@ def evaluate(job: Job, base_bundle: bytes, tip_bundle: bytes) -> Done:
     held = artifacts / "held-out"
     found = {p.name: p.read_bytes() for p in held.glob("*.json")} if held.is_dir() else {}
     shutil.rmtree(artifacts, ignore_errors=True)
-    return Done(Evaluation(checks, gate.local_speedup, cost, slot=1), worker_name(), found)
+    return Done(Evaluation(checks, gate.local_speedup, cost, slot=1), worker_name(), found, time.monotonic() - start)
 
 
 def count(where: Place, job: Job, artifacts: Path) -> Cost | None:
