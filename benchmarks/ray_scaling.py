@@ -11,12 +11,15 @@ behind it, so batches of W go out together). Half are right (the set version), h
 replay, as most wrong candidates do, early). It reports:
 
 - candidates per hour: candidates / wall time of the whole verification stage, times 3600;
-- the per-candidate cost c: the median time a worker spent on a candidate in the steady state (making its
+- the per-candidate cost c: the mean time a worker spent on a candidate in the steady state (making its
   clone and worktrees the first time is counted apart, as ``first``);
-- the overhead per batch o: what a batch took beyond its slowest task (captures and self-checks on the
-  head, bundles into the object store, scheduling, results back).
+- the head's serial time per candidate h: the wall time less the batches' slowest tasks (the critical path
+  of the workers), per candidate: applying the edit, captures and self-checks on the head's baseline, bundles
+  into the object store, scheduling, results back, staging the candidate in the head's tree.
 
-docs/scaling.md models 16 and 64 workers from these figures. The machine's other load slows both W = 1 and
+Then the model of docs/scaling.md, ``3600 / (h + p*m + c / W)`` candidates per hour, for 1, 2, 16 and 64
+workers: from the figures of one worker (c, h; p*m = 0: no candidate measured on the head), and for the issue's
+nightly run (c = 600 s: a 10-minute test suite; the measured h; p*m = 0 and p*m = 30 s). The machine's other load slows both W = 1 and
 W = 2 (two workers on two shared cores compete with each other and the head): read the figures as lower
 bounds of what separate machines give.
 """
@@ -54,12 +57,21 @@ class Figures:
     candidates: int
     seconds: float  # wall time of the verification stage
     first: float  # the first task's time on its worker (clone, worktrees and setup included)
-    cost: float  # median time of a steady-state task on its worker
-    overhead: float  # per batch, beyond its slowest task
+    cost: float  # mean time of a steady-state task on its worker
+    head: float  # the head's serial time per candidate: wall time less the batches' slowest tasks, per candidate
 
     @property
     def per_hour(self) -> float:
         return 3600 * self.candidates / self.seconds
+
+
+MODELLED = (1, 2, 16, 64)
+
+
+def modelled(c: float, h: float, pm: float, workers: int) -> float:
+    """Candidates per hour with ``workers`` workers: the head's serial time per candidate (``h``, and ``pm`` of
+    measuring on the head) plus the worker's cost ``c`` shared by the workers (docs/scaling.md)."""
+    return 3600 / (h + pm + c / workers)
 
 
 def candidates(target: Target, count: int) -> list[Candidate]:
@@ -85,23 +97,22 @@ def measure(workers: int, count: int, work: Path) -> Figures:
             module = prepared.workspace.read("pkg/core.py")
             target = Target(Hotspot("dedupe", "pkg/core.py", 1, 0.5, 0.5), "", module)
             todo = candidates(target, count)
-            batches: list[float] = []
+            critical = 0.0  # the batches' slowest tasks, summed
             start = time.monotonic()
             for i, c in enumerate(todo):
                 edit = apply_candidate(module, "dedupe", c.new_source, "pkg/core.py")
                 assert isinstance(edit, Applied), edit
                 before = len(executor.tasks.seconds)
-                t0 = time.monotonic()
                 executor.verify(c, {"pkg/core.py": edit.new_module}, todo[i + 1:])
-                if len(executor.tasks.seconds) > before:  # a batch went out: its time beyond its slowest task
-                    batches.append(time.monotonic() - t0 - max(executor.tasks.seconds[before:]))
+                if len(executor.tasks.seconds) > before:  # a batch went out
+                    critical += max(executor.tasks.seconds[before:])
             seconds = time.monotonic() - start
             tasks = executor.tasks.seconds
         finally:
             finish(prepared, None)
             ray.shutdown()
     steady = tasks[workers:] or tasks
-    return Figures(workers, count, seconds, tasks[0], statistics.median(steady), statistics.median(batches))
+    return Figures(workers, count, seconds, tasks[0], statistics.fmean(steady), (seconds - critical) / count)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,10 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         for w in workers:
             rows.append(measure(w, count, Path(tmp)))
     print(f"{'workers':>7} {'cands':>5} {'seconds':>8} {'cand/hour':>9} {'first s':>8} {'cost c s':>8} "
-          f"{'overhead o s':>12}")
+          f"{'head h s':>8}")
     for r in rows:
         print(f"{r.workers:>7} {r.candidates:>5} {r.seconds:>8.1f} {r.per_hour:>9.0f} {r.first:>8.2f} {r.cost:>8.2f} "
-              f"{r.overhead:>12.2f}")
+              f"{r.head:>8.2f}")
+    one = rows[0]
+    print("\nmodel: 3600 / (h + p*m + c / W) candidates per hour")
+    cases = [(f"this project (c {one.cost:.2f} s, h {one.head:.2f} s)", one.cost, one.head, 0.0),
+             (f"10-minute suite, p*m = 0 (c 600 s, h {one.head:.2f} s)", 600.0, one.head, 0.0),
+             (f"10-minute suite, p*m = 30 s (c 600 s, h {one.head:.2f} s)", 600.0, one.head, 30.0)]
+    print(f"{'case':<52}" + "".join(f"{f'W={w}':>9}" for w in MODELLED))
+    for name, c, h, pm in cases:
+        print(f"{name:<52}" + "".join(f"{modelled(c, h, pm, w):>9.1f}" for w in MODELLED))
     if args.json:
         args.json.write_text(json.dumps([{**r.__dict__, "per_hour": r.per_hour} for r in rows], indent=2) + "\n")
     return 0
