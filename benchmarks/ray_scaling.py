@@ -19,9 +19,10 @@ replay, as most wrong candidates do, early). It reports:
 
 Then the model of docs/scaling.md, ``3600 / (h + p*m + c / W)`` candidates per hour, for 1, 2, 16 and 64
 workers: from the figures of one worker (c, h; p*m = 0: no candidate measured on the head), and for the issue's
-nightly run (c = 600 s: a 10-minute test suite; the measured h; p*m = 0 and p*m = 30 s). The machine's other load slows both W = 1 and
-W = 2 (two workers on two shared cores compete with each other and the head): read the figures as lower
-bounds of what separate machines give.
+nightly run (c = 600 s: a 10-minute test suite; the measured h; p*m = 0 and p*m = 30 s).
+
+The machine's other load slows both W = 1 and W = 2 (two workers on two shared cores compete with each other
+and the head): read the figures as lower bounds of what separate machines give.
 """
 
 from __future__ import annotations
