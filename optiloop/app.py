@@ -23,7 +23,7 @@ from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
 from optiloop.executors.local import CostCounter, LocalExecutor
-from optiloop.executors.ray import RayExecutor, RayOptions, cluster_cpus, connect, shipped_run
+from optiloop.executors.ray import RayExecutor, RayOptions, cluster_cpus, connect, describe, shipped_run
 from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.layout import resolve_python
 from optiloop.loop import Limits, Loop, Stages
@@ -102,8 +102,7 @@ def prepare(
                                 ModelOptions.from_settings(settings))
     if settings.measure == "cycles":
         require_valgrind()  # before anything is made
-    if settings.executor == "ray":
-        connect(settings.ray_address)  # likewise: Ray installed, the cluster reachable
+    cluster = describe(settings.ray_address) if settings.executor == "ray" else ""  # likewise: Ray, its cluster
     dirty = vcs.tracked_changes(repo)
     if dirty and not allow_dirty:
         raise BadInput(f"{len(dirty)} tracked file(s) have uncommitted changes (first: {dirty[0][1]})",
@@ -132,8 +131,8 @@ def prepare(
                              deterministic_output=checked.expected is not None, mode=mode,
                              measure=checked.choice.measure, measure_why=checked.choice.why))
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep, progress)
-    return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]),
-                    progress=progress)
+    return Prepared(loop, ws, journal, settings, root, ws.head(),
+                    _notes(checked, [model_note, cluster, *layout_notes]), progress=progress)
 
 
 def _notes(checked: Checked, notes: list[str]) -> list[str]:

@@ -82,6 +82,13 @@ def unreachable(address: str, timeout: float = 5.0) -> str | None:
     return None
 
 
+def describe(address: str | None) -> str:
+    """The run's first line about the cluster (``connect`` first)."""
+    ray = connect(address)
+    return (f"verifying candidates on the Ray cluster at {address or os.environ.get('RAY_ADDRESS')} "
+            f"({cluster_cpus(ray)} CPUs)")
+
+
 def cluster_cpus(ray: Any) -> int:
     """The CPUs of the cluster: ``--jobs`` when it is not given."""
     return max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -48,6 +48,8 @@ def local_cluster(num_cpus: int = 2, wait: float = 180) -> Iterator[str]:
         argv += [flag, str(port)]
     log = open(temp / "start.log", "w+")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["TMPDIR"] = str(temp / "tmp")  # the workers' clones go there, and with the cluster
+    (temp / "tmp").mkdir()
     head = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + wait

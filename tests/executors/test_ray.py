@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from optiloop.executors.ray import Tasks, connect
+from optiloop.executors.remote import Done
 from optiloop.measure import cachegrind
 from tests.cli.test_resume_kill import kill_when, start
 from tests.cli.test_run import TEST_CMD, WORKLOAD, project
 from tests.conftest import git, optiloop, snapshot
 from tests.executors.raycluster import local_cluster
 from tests.executors.test_jobs_e2e import WRONG
+from tests.executors.test_remote import BROKEN, FASTER, bundle, job
 from tests.models.fakeserver import SET_REPLY
 
 pytest.importorskip("ray")
@@ -168,3 +172,44 @@ def test_a_killed_head_resumes_without_running_again_what_was_recorded(
                if e["event"] == "attempt"]
     assert len(sources) == 2 and len(set(sources)) == 2  # each candidate recorded once: none ran again
     assert snapshot(repo) == before
+
+
+class Seen:
+    """A ``Progress`` that keeps the steps it was told of."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+
+    def stage(self, name: str, target: str | None = None, candidate: int | None = None) -> None:
+        pass
+
+    def doing(self, what: str) -> None:
+        self.steps.append(what)
+
+    def step(self, done: int, total: int, unit: str = "round") -> None:
+        pass
+
+    def idle(self) -> None:
+        pass
+
+
+def test_tasks_come_back_in_their_order_with_progress_per_worker(
+        tmp_path: Path, cluster: str, python_on_path: dict[str, str]) -> None:
+    ray = connect(cluster)
+    try:
+        repo = project(tmp_path / "repo")
+        base = git(repo, "rev-parse", "HEAD").strip()
+        right = job(repo, base, base, FASTER, python_on_path, tmp_path)
+        wrong = replace(job(repo, base, base, BROKEN, python_on_path, tmp_path), label="cand-2")
+        seen, notes = Seen(), []
+        tasks = Tasks(ray, 600, seen, notes.append)
+        done = tasks.run([right, wrong], ray.put(bundle(repo, tmp_path / "b", "main")), ray.put(b""))
+    finally:
+        ray.shutdown()
+    assert all(isinstance(d, Done) for d in done) and not notes
+    first, second = (d.evaluation for d in done if isinstance(d, Done))
+    assert all(c.passed for c in first.checks) and not second.checks[-1].passed  # in the order sent
+    assert any(" running" in s and "queued" in s for s in seen.steps), seen.steps
+    assert "0 queued, 0 running, 2 done" in seen.steps[-1]
+    for d in done:  # each task's worker, with what it did
+        assert isinstance(d, Done) and d.worker in seen.steps[-1]
