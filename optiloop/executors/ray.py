@@ -171,11 +171,16 @@ class RayExecutor(LocalExecutor):
         """The object-store refs of the branch at the first head (made once) and of the commits since."""
         if self._base is None:
             self._base = (head, self.ray.put(self._bundle(self.repo.branch)))
-        if self._base[0] == head:
+        if self._base[0] == head or self._behind(head, self._base[0]):  # e.g. a session's undo
             return self._base[1], self.ray.put(b"")
         if self._tip is None or self._tip[0] != head:
             self._tip = (head, self.ray.put(self._bundle(self.repo.branch, f"^{self._base[0]}")))
         return self._base[1], self._tip[1]
+
+    def _behind(self, head: str, base: str) -> bool:
+        """Whether ``head`` is already in the first bundle (an ancestor of its commit)."""
+        repo = self.repo.repo
+        return bool(repo.is_ancestor(repo.commit(head), repo.commit(base)))
 
     def _bundle(self, *revs: str) -> bytes:
         """``git bundle create`` of ``revs`` from the user's repository (read only; written to a temporary file)."""

@@ -12,6 +12,7 @@ import pytest
 
 from optiloop import proc
 from optiloop.baseline import run_env
+from optiloop.config import load_settings
 from optiloop.executors import remote
 from optiloop.executors.remote import Job, Shipped, evaluate, same_length
 from optiloop.types import Candidate, Hotspot, Target, Workload
@@ -110,3 +111,12 @@ def test_executor_ray_refused_before_anything_is_made(tmp_path: Path, python_on_
     done = optiloop(*run_args(repo, "--model", f"scripted:{replies}", *args), env={**python_on_path, "RAY_ADDRESS": ""})
     assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert snapshot(repo) == before and not (repo / ".optiloop").exists()
+
+
+def test_the_executor_is_a_setting_like_the_others(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.optiloop]\nexecutor = "ray"\nray-address = "10.0.0.5:6379"\n')
+    settings = load_settings(tmp_path, {})
+    assert (settings.executor, settings.ray_address) == ("ray", "10.0.0.5:6379")
+    assert load_settings(tmp_path, {"executor": "local"}).executor == "local"  # a flag wins
+    assert load_settings(tmp_path / "none", {}, environ={"OPTILOOP_EXECUTOR": "ray"}).executor == "ray"
+    assert load_settings(tmp_path / "none", {}, environ={}).executor == "local"  # the default
