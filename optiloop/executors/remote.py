@@ -84,9 +84,16 @@ class Place:
     worktrees in it (``Workspace``), set up once."""
 
     def __init__(self, job: Job, base_bundle: bytes) -> None:
-        run = job.run
-        self.key = (run.run_id, job.base)
+        self.key = (job.run.run_id, job.base)
         self.root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
+        try:
+            self._make(job, base_bundle)
+        except BaseException:  # e.g. the setup command fails here: the task fails, and leaves nothing behind
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+
+    def _make(self, job: Job, base_bundle: bytes) -> None:
+        run = job.run
         self.artifacts = self.root / "a"
         self.bundles = self.root / "b"
         self.bundles.mkdir()
@@ -137,7 +144,7 @@ def same_length(root: Path, length: int) -> Path:
 
 def moved_env(run: Shipped, root: str) -> dict[str, str]:
     """The run's environment with the head's paths (its worktrees' root, optiloop's hooks) moved to this
-    worker's: a worker's optiloop may be installed elsewhere, its trees are."""
+    worker's: a worker's optiloop may be installed elsewhere, and its trees are elsewhere."""
     def move(value: str) -> str:
         return value.replace(run.head_root, root).replace(run.hooks_root, proc.HOOKS_ROOT)
 
