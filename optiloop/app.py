@@ -23,6 +23,7 @@ from optiloop.config import Settings, excluded_globs, load_settings
 from optiloop.edit import apply_candidate
 from optiloop.errors import BadInput
 from optiloop.executors.local import CostCounter, LocalExecutor
+from optiloop.executors.ray import RayExecutor, RayOptions, cluster_cpus, connect, describe, shipped_run
 from optiloop.journal import RECORD_DIR, new_run_id
 from optiloop.layout import resolve_python
 from optiloop.loop import Limits, Loop, Stages
@@ -42,7 +43,7 @@ from optiloop.resume import (
     resumable,
     take_lock,
 )
-from optiloop.stages import TargetFinder
+from optiloop.stages import TargetFinder, Verifier
 from optiloop.targets import FindTargets
 from optiloop.types import Profile, RunSummary, Target, Workload
 from optiloop.verify import Gate, GateSettings
@@ -101,6 +102,7 @@ def prepare(
                                 ModelOptions.from_settings(settings))
     if settings.measure == "cycles":
         require_valgrind()  # before anything is made
+    cluster = describe(settings.ray_address) if settings.executor == "ray" else ""  # likewise: Ray, its cluster
     dirty = vcs.tracked_changes(repo)
     if dirty and not allow_dirty:
         raise BadInput(f"{len(dirty)} tracked file(s) have uncommitted changes (first: {dirty[0][1]})",
@@ -129,8 +131,8 @@ def prepare(
                              deterministic_output=checked.expected is not None, mode=mode,
                              measure=checked.choice.measure, measure_why=checked.choice.why))
     loop = _build_loop(ws, journal, settings, model, workload, scope, checked, keep, progress)
-    return Prepared(loop, ws, journal, settings, root, ws.head(), _notes(checked, [model_note, *layout_notes]),
-                    progress=progress)
+    return Prepared(loop, ws, journal, settings, root, ws.head(),
+                    _notes(checked, [model_note, cluster, *layout_notes]), progress=progress)
 
 
 def _notes(checked: Checked, notes: list[str]) -> list[str]:
@@ -176,7 +178,7 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
         find_targets=_finder(find_targets, keep, progress),
         model=model,
         edit=apply_candidate,
-        verifier=LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter),
+        verifier=_executor(ws, gate, checking, settings, measurer, counter, journal, progress),
         measurer=measurer,
         place=ws,
         journal=journal,
@@ -185,6 +187,22 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
                                settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
                 ws.run_id)
+
+
+def _executor(ws: Workspace, gate: Callable[[str], Gate], checking: GateSettings, settings: Settings,
+              measurer: Measurer, counter: CostCounter | None, journal: Journal, progress: Progress) -> Verifier:
+    """``--executor``: candidate worktrees on this machine, or the workers of a Ray cluster (``--jobs`` defaults
+    to the cluster's CPUs there)."""
+    if settings.executor != "ray":
+        return LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter)
+    ray = connect(settings.ray_address)
+    setup = (settings.setup, settings.timeout) if settings.setup else None
+    count_timeout = measurer.timeout if isinstance(measurer, CyclesMeasurer) else None
+    tests = settings.test_timeout or settings.timeout
+    deadline = 2 * settings.timeout + 3 * tests + (count_timeout or 0.0) + 600  # a generous bound on one task
+    options = RayOptions(ray, settings.jobs or cluster_cpus(ray), setup, count_timeout, deadline)
+    return RayExecutor(ws, gate, apply_candidate, options, lambda: shipped_run(ws, checking, setup), journal,
+                       progress)
 
 
 def jobs(settings: Settings) -> int:
@@ -288,6 +306,8 @@ def resume(path: Path, run_id: str, extra_env: Mapping[str, str] | None = None,
     model, model_note = resolve(settings.model, project, ModelOptions.from_settings(settings))
     workload = Workload(workload_cmd, ".", tuple((extra_env or {}).items()))
     scope = Scope(subdir, settings.include, excluded_globs(settings) + scripts_in(workload_cmd))
+    if settings.executor == "ray":
+        connect(settings.ray_address)  # before the worktrees are made again
     journal = Journal(info.dir)
     ws = Workspace(repo, info.id, subdir, run_env(workload, settings.pass_env))
     layout_notes: list[str] = []

@@ -80,6 +80,9 @@ class Settings(BaseModel):
                                                           "its own worktree (default: the number of cores)")
     pass_env: tuple[str, ...] = Field((), description="names (or globs) of environment variables passed to the "
                                                       "project's tests and workload beyond the base set")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where candidates are verified: worktrees on this machine, or a Ray cluster's workers")
+    ray_address: str | None = Field(None, description="the Ray cluster of --executor ray (default: RAY_ADDRESS)")
 
 
 FIELDS = tuple(Settings.model_fields)

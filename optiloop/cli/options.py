@@ -48,6 +48,13 @@ MaxMemoryGrowth = Annotated[Optional[float], typer.Option(
     help="Most a candidate may raise the workload's peak memory, e.g. 1.5 (the default).")]
 Jobs = Annotated[Optional[int], typer.Option(
     help="Candidates verified (and counted) at the same time, each in its own worktree (default: the cores).")]
+Executor = Annotated[Optional[str], typer.Option(
+    "--executor", metavar="local|ray", help=(
+        "Where candidates are verified and counted: local worktrees (the default) or the workers of a Ray cluster "
+        "(pip install 'optiloop[ray]')."))]
+RayAddress = Annotated[Optional[str], typer.Option(
+    "--ray-address", metavar="ADDR", help="The Ray cluster of --executor ray, e.g. 10.0.0.5:6379 (default: "
+                                          "RAY_ADDRESS).")]
 AllowDirty = Annotated[bool, typer.Option(help="Carry uncommitted changes into the run's branch.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help=(
     "No status line and no progress lines on stderr: only the result, and errors."))]
@@ -64,7 +71,7 @@ SETTING_OPTIONS: dict[str, Any] = {
     "candidates": Candidates, "prompts": Prompts, "api_key_env": ApiKeyEnv, "base_url": BaseUrl, "max_cost": MaxCost,
     "time_budget": TimeBudget, "cache": Cache, "setup": Setup, "python": Python, "test_timeout": TestTimeout,
     "pass_env": PassEnv, "measure": MeasureKind, "max_memory_growth": MaxMemoryGrowth, "jobs": Jobs,
-    "timeout": Timeout,
+    "executor": Executor, "ray_address": RayAddress, "timeout": Timeout,
 }
 RUN_SETTINGS = tuple(n for n in SETTING_OPTIONS if n != "timeout")  # run and pr
 SESSION_SETTINGS = tuple(n for n in RUN_SETTINGS if n not in ("max_iterations", "time_budget"))  # a person decides
