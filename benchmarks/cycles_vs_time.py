@@ -34,7 +34,7 @@ from optiloop.measure import cachegrind
 from optiloop.measure.cycles import CyclesMeasurer
 from optiloop.measure.stats import Noise
 from optiloop.proc import child_env
-from optiloop.types import Measurement, Verdict
+from optiloop.types import Attempt, Cost, Measurement, Verdict
 
 ROUNDS, QUICK_ROUNDS = 20, 5  # interleaved wall-time rounds per candidate
 QUICK_EXAMPLES, QUICK_ITERATIONS = ["wordfreq"], 2
@@ -83,8 +83,15 @@ class Both:
     def baseline(self) -> Measurement:
         return self.counted.baseline()
 
-    def compare(self, label: str, predicted: float | None = None, target: str | None = None) -> Verdict:
-        verdict = self.counted.compare(label, predicted, target)
+    def total(self, wall: Verdict, base: str | None = None) -> Verdict:
+        return self.counted.total(wall, base)
+
+    def restore(self, attempts: Sequence[Attempt]) -> None:
+        self.counted.restore(attempts)
+
+    def compare(self, label: str, predicted: float | None = None, target: str | None = None,
+                counted: Cost | None = None) -> Verdict:
+        verdict = self.counted.compare(label, predicted, target, counted)
         if verdict.cycles is not None:  # None: the workload failed on the candidate, nothing to time
             wall = self.counted.timed.guard(f"{label}-wall", self.rounds, first=self.rounds)  # exactly `rounds`
             self.walls[label] = (target, verdict, wall)

@@ -82,3 +82,15 @@ def test_an_unknown_example_is_one_line_and_exit_2(capsys: pytest.CaptureFixture
         cvt.main(["--examples", "nope"])
     assert exc.value.code == 2 and "no such example: nope (there are: inventory, routes, wordfreq)" in \
         capsys.readouterr().err
+
+
+def test_the_wrapping_measurer_takes_every_call_a_run_makes() -> None:
+    """``Both`` stands in for the run's measurer: each method of ``stages.Measurer``, with the same parameters
+    (a run passes the verifier's count, asks for the whole-run check and restores a resumed run's attempts)."""
+    import inspect
+
+    from optiloop.stages import Measurer
+
+    for name in ("baseline", "compare", "total", "restore"):
+        assert list(inspect.signature(getattr(cvt.Both, name)).parameters) == list(
+            inspect.signature(getattr(Measurer, name)).parameters), name
