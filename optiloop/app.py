@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from optiloop import vcs
 from optiloop.baseline import Checked, make_trees, run_env
 from optiloop.config import Settings, excluded_globs, load_settings
-from optiloop.edit import apply_candidate
+from optiloop.edit.sites import Project, apply_reply, refusal
 from optiloop.errors import BadInput
 from optiloop.executors.local import CostCounter, LocalExecutor
 from optiloop.journal import RECORD_DIR, new_run_id
@@ -42,9 +42,9 @@ from optiloop.resume import (
     resumable,
     take_lock,
 )
-from optiloop.stages import TargetFinder
+from optiloop.stages import Editor, TargetFinder
 from optiloop.targets import FindTargets
-from optiloop.types import Profile, RunSummary, Target, Workload
+from optiloop.types import EditResult, Profile, RunSummary, Target, Workload
 from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 
@@ -167,7 +167,10 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
 
     def gate(side: str) -> Gate:
         return Gate(ws, checking, side=side, baseline_lock=baseline_lock,
-                    progress=progress if side == "candidate" else NO_PROGRESS)  # one line: the main tree's
+                    progress=progress if side == "candidate" else NO_PROGRESS,  # one line: the main tree's
+                    coverage=lambda: find_targets.coverage.tests if find_targets.coverage is not None else None)
+
+    edit = editor(ws, scope, workload)
 
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
@@ -175,8 +178,8 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                                progress=progress),
         find_targets=_finder(find_targets, keep, progress),
         model=model,
-        edit=apply_candidate,
-        verifier=LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter),
+        edit=edit,
+        verifier=LocalExecutor(ws, gate, edit, jobs(settings), counter),
         measurer=measurer,
         place=ws,
         journal=journal,
@@ -185,6 +188,19 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
     return Loop(stages, Limits(settings.max_iterations, settings.max_rounds_per_target, settings.max_cost,
                                settings.time_budget, settings.candidates, min_speedup=settings.min_speedup),
                 ws.run_id)
+
+
+def editor(ws: Workspace, scope: Scope, workload: Workload) -> Editor:
+    """How the run applies a candidate of any reply shape: other files are read from the accepted tree, uses of a
+    private definition are looked for in the in-scope files, and tests, the workload and out-of-scope files are
+    off limits."""
+    project = Project(read=ws.read, files=lambda: scope.files(ws.tree_dir("baseline")),
+                      refuse=refusal(scope.contains, scripts_in(workload.cmd)), subdir=ws.subdir)
+
+    def edit(module: str, qualname: str, new_source: str, path: str) -> EditResult:
+        return apply_reply(module, qualname, new_source, path, project)
+
+    return edit
 
 
 def jobs(settings: Settings) -> int:
