@@ -62,6 +62,10 @@ def others(target: Target, changes: Sequence[Change], read: Callable[[str, str],
             source = find_definition(old, c.qualname)
             if source is not None:
                 replay.append(Target(Hotspot(c.qualname, c.path, 0, 0.0, 0.0), source, old))
+    owner = (target.path, target.qualname.rsplit(".", 1)[0])
+    if "." in target.qualname and owner in layout and target_replayable(target, Others((), tuple(skipped))):
+        skipped.insert(0, f"`{target.qualname}` is not replayed: the candidate changes how `{owner[1]}` keeps its "
+                          "state, so calls captured on the old state do not apply")
     return Others(tuple(replay), tuple(skipped))
 
 
