@@ -12,8 +12,8 @@ from optiloop.catalog.rules.attribute_set import AttributeListToSet
 from optiloop.catalog.rules.regex_arg import RegexArgumentHoist
 from optiloop.catalog.sites import SiteRule
 from optiloop.edit.sites import apply_reply
-from optiloop.models.builtin import BuiltinModel
 from optiloop.models.base import Request
+from optiloop.models.builtin import BuiltinModel
 from optiloop.types import Applied, Hotspot, Target
 
 SEEN = '''\

@@ -59,10 +59,10 @@ REGEX_DIFF = '''Compile the hashtag pattern once.
 +++ b/tagfeed/feed.py
 @@ -5,5 +5,7 @@
  from tagfeed.tags import TagSet
- 
+
 +_HASHTAG = re.compile(r"#(\\w+)")
 +
- 
+
  def _hashtags(pattern, text):
      return re.findall(pattern, text)
 @@ -15,4 +17,4 @@
