@@ -166,6 +166,9 @@ def finish(old: dict[str, str], new: dict[str, str], qualname: str, path: str, p
         if error is not None:
             return Rejected(error.reason if p == path else f"{p}: {error.reason}")
     changes = tuple(c for p in sorted(files, key=lambda p: (p != path, p)) for c in _changed(old[p], files[p], p))
+    if changes and all(c.kind == "added" for c in changes):
+        return Rejected("the candidate only adds definitions and changes none of the code that runs; change the "
+                        "definitions that use them too")
     problem = _public_api(old, files, changes, qualname, path) or _private_uses(old, files, changes, project)
     if problem is not None:
         return Rejected(problem)
