@@ -17,6 +17,7 @@ CHARS_PER_TOKEN = 4
 DEFAULT_BUDGET = 1500  # tokens for the annotated source plus its context
 MAX_CALLERS = 5
 MAX_CALLEE_LINES = 25
+MAX_TESTS_SHOWN = 12  # covering tests a prompt names; the gate still runs all of them
 
 
 def key_of(hotspot: Hotspot) -> Key:
@@ -57,14 +58,35 @@ def annotate_heat(source: str, start: int, heat: tuple[tuple[int, float], ...]) 
     return "\n".join(out)
 
 
-def covering_list(tests: tuple[str, ...]) -> str:
-    return "".join(f"- {t}\n" for t in tests)
+def _test_rank(test: str, words: tuple[str, ...]) -> tuple[int, int, str]:
+    """Tests that name the target come first, then those of a test module named after its module, then the
+    shortest ids (a test of one thing before a test of everything)."""
+    lower = test.lower()
+    name, module = words[0], words[1]
+    return (0 if name in lower else 1 if module and module in lower.split("::")[0] else 2, len(test), test)
+
+
+def shown_tests(target: Target, limit: int = MAX_TESTS_SHOWN) -> tuple[tuple[str, ...], int]:
+    """The covering tests a prompt names, best first, at most ``limit`` (on projects with a thousand tests every
+    one of them covers the hot code; the list alone would take tens of thousands of characters), and how many more
+    there are."""
+    tests = target.covering_tests
+    if len(tests) <= limit:
+        return tests, 0
+    name = target.qualname.rsplit(".", 1)[-1].strip("_").lower()
+    module = target.path.rsplit("/", 1)[-1].removesuffix(".py").lower()
+    ranked = sorted(tests, key=lambda t: _test_rank(t, (name, module)))
+    return tuple(ranked[:limit]), len(tests) - limit
+
+
+def covering_list(tests: tuple[str, ...], more: int = 0) -> str:
+    return "".join(f"- {t}\n" for t in tests) + (f"- ... and {more} more\n" if more else "")
 
 
 def prompt_material(target: Target) -> str:
-    """What a prompt shows of a target: heat-annotated source, context, covering tests."""
+    """What a prompt shows of a target: heat-annotated source, context, the covering tests it names."""
     annotated = annotate_heat(target.source, target.hotspot.line, target.hotspot.line_heat)
-    return f"{annotated}\n{target.context}\n{covering_list(target.covering_tests)}"
+    return f"{annotated}\n{target.context}\n{covering_list(*shown_tests(target))}"
 
 
 def _line(text: str, line: int) -> str:
@@ -114,7 +136,8 @@ class ContextBuilder:
         callers = self.callers()
         if callers:
             self.add("# Called from (sampled call sites):\n" + "\n".join(callers[:MAX_CALLERS]))
-        self.used += estimate_tokens(covering_list(covering))  # the prompt lists them from ``covering_tests``
+        tests = shown_tests(Target(self.h, self.source, self.module, covering_tests=covering))
+        self.used += estimate_tokens(covering_list(*tests))  # the prompt names them from ``covering_tests``
         shown = [(short, full) for short, full in self.callees() if self.add(short)]
         for short, full in shown:
             if full != short:

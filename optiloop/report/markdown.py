@@ -147,7 +147,8 @@ def header_line(r: RunRecord) -> str:
     removed = " (removed: nothing was committed)" if r.branch_removed else ""
     return (f"Run {code(r.id)} ({fmt_when(r.started)}, {r.mode}, {cell(status)}) on branch {code(r.branch)}{removed} "
             f"from {code(r.base[:10])}; model {code(r.model)}; {len(r.attempts)} attempt(s); "
-            f"model cost {fmt_cost(r.cost)}.")
+            f"model cost {fmt_cost(r.cost)}" + (f"; median prompt {r.prompt_chars:,} characters." if r.prompt_chars
+                                                 else "."))
 
 
 def bound_line(r: RunRecord) -> str | None:
