@@ -136,6 +136,8 @@ class ContextBuilder:
         callers = self.callers()
         if callers:
             self.add("# Called from (sampled call sites):\n" + "\n".join(callers[:MAX_CALLERS]))
+        for text in class_state(self.module, self.h):  # a multi-site change needs where the state is made
+            self.add(text)
         tests = shown_tests(Target(self.h, self.source, self.module, covering_tests=covering))
         self.used += estimate_tokens(covering_list(*tests))  # the prompt names them from ``covering_tests``
         shown = [(short, full) for short, full in self.callees() if self.add(short)]
@@ -229,6 +231,44 @@ def _module_names(module: str, span: DefSpan, max_lines: int = 12) -> str:
             text = lines[stmt.lineno - 1:min(end, stmt.lineno - 1 + max_lines)]
             out.append("\n".join(text) + ("\n# ... (cut)" if end - stmt.lineno >= max_lines else ""))
     return "\n".join(out)
+
+
+def _self_attributes(node: ast.AST) -> set[str]:
+    return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id == "self"}
+
+
+def class_state(module: str, hotspot: Hotspot) -> list[str]:
+    """For a method: its class's ``__init__`` and the other methods that read or write the attributes of ``self``
+    it uses, ``__init__`` first (whole when short, else their first lines), as commented sections."""
+    if "." not in hotspot.qualname:
+        return []
+    try:
+        tree = ast.parse(module)
+    except (SyntaxError, ValueError):
+        return []
+    owner, name = hotspot.qualname.rsplit(".", 1)
+    spans = {s.qualname: s for s in definition_spans(module)}
+    methods = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and f"{owner}.{n.name}" in spans and spans[f"{owner}.{n.name}"].start <= n.lineno
+               <= spans[f"{owner}.{n.name}"].end and n.name != name]
+    target = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and n.name == name and hotspot.qualname in spans
+                   and spans[hotspot.qualname].start <= n.lineno <= spans[hotspot.qualname].end), None)
+    if target is None:
+        return []
+    used = _self_attributes(target)
+    picked = sorted((m for m in methods if m.name == "__init__" or _self_attributes(m) & used),
+                    key=lambda m: (m.name != "__init__", m.lineno))
+    lines = module.splitlines()
+    out = []
+    for m in picked:
+        span = spans[f"{owner}.{m.name}"]
+        end = span.end if span.end - span.start < MAX_CALLEE_LINES else span.start + MAX_CALLEE_LINES - 1
+        shared = ", ".join(sorted(_self_attributes(m) & used)) or "none"
+        text = "\n".join(lines[span.start - 1:end]) + ("\n    ..." if end < span.end else "")
+        out.append(f"# {owner}.{m.name} (line {span.start}; shares self.{{{shared}}}):\n{_dedent(text)}")
+    return out
 
 
 def _static_callees(module: str, span: DefSpan, hotspot: Hotspot) -> list[Key]:
