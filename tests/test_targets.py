@@ -105,7 +105,7 @@ def test_context_has_heat_callers_imports_and_stays_small(profiled: tuple[Path, 
     assert "work.py:4 in <module>: print(basket.total())" in context  # the sampled call site, with its line
     assert "import math" in context  # the module's imports
     assert "# Calls " not in context  # no callees here
-    assert "# Basket.__init__ (line 2; shares self.{items}):\ndef __init__(self, items):" in context  # its state
+    assert "shares self.{items}):\ndef __init__(self, items):\n    self.items = list(items)" in context  # its state
     assert all(estimate_tokens(prompt_material(t)) <= 1500 for t in targets)  # the default budget
 
 
