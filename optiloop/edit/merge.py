@@ -190,9 +190,14 @@ def merge_block(module_source: str, code: str, path: str) -> str | Rejected:
         _place_helpers(body, min(used), helpers)
     else:
         body.extend(h.with_changes(leading_lines=_blank_lines(2)) for h in helpers)
+    _place_imports(module, body, new_imports)
+    return module.with_changes(body=body).code
+
+
+def _place_imports(module: cst.Module, body: list[cst.BaseStatement], imports: list[str]) -> None:
+    """Put ``imports`` after the module's docstring and top-of-file imports."""
     index, has_imports = import_index(module)
-    new = [cst.parse_statement(text) for text in new_imports]
+    new = [cst.parse_statement(text) for text in imports]
     if new and not has_imports and index < len(body) and not _leading(body[index]):
         body[index] = body[index].with_changes(leading_lines=_blank_lines(1))
     body[index:index] = new
-    return module.with_changes(body=body).code
