@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from optiloop import vcs
 from optiloop.baseline import Checked, make_trees, run_env
 from optiloop.config import Settings, excluded_globs, load_settings
-from optiloop.edit import apply_candidate
+from optiloop.edit.sites import Project, apply_reply, refusal
 from optiloop.errors import BadInput
 from optiloop.executors.local import CostCounter, LocalExecutor
 from optiloop.executors.ray import RayExecutor, RayOptions, cluster_cpus, connect, describe, shipped_run
@@ -43,9 +43,9 @@ from optiloop.resume import (
     resumable,
     take_lock,
 )
-from optiloop.stages import TargetFinder, Verifier
+from optiloop.stages import Editor, TargetFinder, Verifier
 from optiloop.targets import FindTargets
-from optiloop.types import Profile, RunSummary, Target, Workload
+from optiloop.types import EditResult, Profile, RunSummary, Target, Workload
 from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 
@@ -169,7 +169,10 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
 
     def gate(side: str) -> Gate:
         return Gate(ws, checking, side=side, baseline_lock=baseline_lock,
-                    progress=progress if side == "candidate" else NO_PROGRESS)  # one line: the main tree's
+                    progress=progress if side == "candidate" else NO_PROGRESS,  # one line: the main tree's
+                    coverage=lambda: find_targets.coverage.tests if find_targets.coverage is not None else None)
+
+    edit = editor(ws, scope, workload)
 
     stages = Stages(
         profiler=PySpyProfiler(ws, workload, journal.artifact, scope.contains, settings.profile_rate,
@@ -177,8 +180,8 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                                progress=progress),
         find_targets=_finder(find_targets, keep, progress),
         model=model,
-        edit=apply_candidate,
-        verifier=_executor(ws, gate, checking, settings, measurer, counter, journal, progress),
+        edit=edit,
+        verifier=_executor(ws, gate, edit, checking, settings, measurer, counter, journal, progress),
         measurer=measurer,
         place=ws,
         journal=journal,
@@ -189,20 +192,32 @@ def _build_loop(ws: Workspace, journal: Journal, settings: Settings, model: Mode
                 ws.run_id)
 
 
-def _executor(ws: Workspace, gate: Callable[[str], Gate], checking: GateSettings, settings: Settings,
+def _executor(ws: Workspace, gate: Callable[[str], Gate], edit: Editor, checking: GateSettings, settings: Settings,
               measurer: Measurer, counter: CostCounter | None, journal: Journal, progress: Progress) -> Verifier:
     """``--executor``: candidate worktrees on this machine, or the workers of a Ray cluster (``--jobs`` defaults
     to the cluster's CPUs there)."""
     if settings.executor != "ray":
-        return LocalExecutor(ws, gate, apply_candidate, jobs(settings), counter)
+        return LocalExecutor(ws, gate, edit, jobs(settings), counter)
     ray = connect(settings.ray_address)
     setup = (settings.setup, settings.timeout) if settings.setup else None
     count_timeout = measurer.timeout if isinstance(measurer, CyclesMeasurer) else None
     tests = settings.test_timeout or settings.timeout
     deadline = 2 * settings.timeout + 3 * tests + (count_timeout or 0.0) + 600  # a generous bound on one task
     options = RayOptions(ray, settings.jobs or cluster_cpus(ray), setup, count_timeout, deadline)
-    return RayExecutor(ws, gate, apply_candidate, options, lambda: shipped_run(ws, checking, setup), journal,
-                       progress)
+    return RayExecutor(ws, gate, edit, options, lambda: shipped_run(ws, checking, setup), journal, progress)
+
+
+def editor(ws: Workspace, scope: Scope, workload: Workload) -> Editor:
+    """How the run applies a candidate of any reply shape: other files are read from the accepted tree, uses of a
+    private definition are looked for in the in-scope files, and tests, the workload and out-of-scope files are
+    off limits."""
+    project = Project(read=ws.read, files=lambda: scope.files(ws.tree_dir("baseline")),
+                      refuse=refusal(scope.contains, scripts_in(workload.cmd)), subdir=ws.subdir)
+
+    def edit(module: str, qualname: str, new_source: str, path: str) -> EditResult:
+        return apply_reply(module, qualname, new_source, path, project)
+
+    return edit
 
 
 def jobs(settings: Settings) -> int:

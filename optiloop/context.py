@@ -17,6 +17,7 @@ CHARS_PER_TOKEN = 4
 DEFAULT_BUDGET = 1500  # tokens for the annotated source plus its context
 MAX_CALLERS = 5
 MAX_CALLEE_LINES = 25
+MAX_TESTS_SHOWN = 12  # covering tests a prompt names; the gate still runs all of them
 
 
 def key_of(hotspot: Hotspot) -> Key:
@@ -57,14 +58,35 @@ def annotate_heat(source: str, start: int, heat: tuple[tuple[int, float], ...]) 
     return "\n".join(out)
 
 
-def covering_list(tests: tuple[str, ...]) -> str:
-    return "".join(f"- {t}\n" for t in tests)
+def _test_rank(test: str, words: tuple[str, ...]) -> tuple[int, int, str]:
+    """Tests that name the target come first, then those of a test module named after its module, then the
+    shortest ids (a test of one thing before a test of everything)."""
+    lower = test.lower()
+    name, module = words[0], words[1]
+    return (0 if name in lower else 1 if module and module in lower.split("::")[0] else 2, len(test), test)
+
+
+def shown_tests(target: Target, limit: int = MAX_TESTS_SHOWN) -> tuple[tuple[str, ...], int]:
+    """The covering tests a prompt names, best first, at most ``limit`` (on projects with a thousand tests every
+    one of them covers the hot code; the list alone would take tens of thousands of characters), and how many more
+    there are."""
+    tests = target.covering_tests
+    if len(tests) <= limit:
+        return tests, 0
+    name = target.qualname.rsplit(".", 1)[-1].strip("_").lower()
+    module = target.path.rsplit("/", 1)[-1].removesuffix(".py").lower()
+    ranked = sorted(tests, key=lambda t: _test_rank(t, (name, module)))
+    return tuple(ranked[:limit]), len(tests) - limit
+
+
+def covering_list(tests: tuple[str, ...], more: int = 0) -> str:
+    return "".join(f"- {t}\n" for t in tests) + (f"- ... and {more} more\n" if more else "")
 
 
 def prompt_material(target: Target) -> str:
-    """What a prompt shows of a target: heat-annotated source, context, covering tests."""
+    """What a prompt shows of a target: heat-annotated source, context, the covering tests it names."""
     annotated = annotate_heat(target.source, target.hotspot.line, target.hotspot.line_heat)
-    return f"{annotated}\n{target.context}\n{covering_list(target.covering_tests)}"
+    return f"{annotated}\n{target.context}\n{covering_list(*shown_tests(target))}"
 
 
 def _line(text: str, line: int) -> str:
@@ -114,7 +136,10 @@ class ContextBuilder:
         callers = self.callers()
         if callers:
             self.add("# Called from (sampled call sites):\n" + "\n".join(callers[:MAX_CALLERS]))
-        self.used += estimate_tokens(covering_list(covering))  # the prompt lists them from ``covering_tests``
+        for text in class_state(self.module, self.h):  # a multi-site change needs where the state is made
+            self.add(text)
+        tests = shown_tests(Target(self.h, self.source, self.module, covering_tests=covering))
+        self.used += estimate_tokens(covering_list(*tests))  # the prompt names them from ``covering_tests``
         shown = [(short, full) for short, full in self.callees() if self.add(short)]
         for short, full in shown:
             if full != short:
@@ -206,6 +231,44 @@ def _module_names(module: str, span: DefSpan, max_lines: int = 12) -> str:
             text = lines[stmt.lineno - 1:min(end, stmt.lineno - 1 + max_lines)]
             out.append("\n".join(text) + ("\n# ... (cut)" if end - stmt.lineno >= max_lines else ""))
     return "\n".join(out)
+
+
+def _self_attributes(node: ast.AST) -> set[str]:
+    return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id == "self"}
+
+
+def class_state(module: str, hotspot: Hotspot) -> list[str]:
+    """For a method: its class's ``__init__`` and the other methods that read or write the attributes of ``self``
+    it uses, ``__init__`` first (whole when short, else their first lines), as commented sections."""
+    if "." not in hotspot.qualname:
+        return []
+    try:
+        tree = ast.parse(module)
+    except (SyntaxError, ValueError):
+        return []
+    owner, name = hotspot.qualname.rsplit(".", 1)
+    spans = {s.qualname: s for s in definition_spans(module)}
+    methods = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and f"{owner}.{n.name}" in spans and spans[f"{owner}.{n.name}"].start <= n.lineno
+               <= spans[f"{owner}.{n.name}"].end and n.name != name]
+    target = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and n.name == name and hotspot.qualname in spans
+                   and spans[hotspot.qualname].start <= n.lineno <= spans[hotspot.qualname].end), None)
+    if target is None:
+        return []
+    used = _self_attributes(target)
+    picked = sorted((m for m in methods if m.name == "__init__" or _self_attributes(m) & used),
+                    key=lambda m: (m.name != "__init__", m.lineno))
+    lines = module.splitlines()
+    out = []
+    for m in picked:
+        span = spans[f"{owner}.{m.name}"]
+        end = span.end if span.end - span.start < MAX_CALLEE_LINES else span.start + MAX_CALLEE_LINES - 1
+        shared = ", ".join(sorted(_self_attributes(m) & used)) or "none"
+        text = "\n".join(lines[span.start - 1:end]) + ("\n    ..." if end < span.end else "")
+        out.append(f"# {owner}.{m.name} (line {span.start}; shares self.{{{shared}}}):\n{_dedent(text)}")
+    return out
 
 
 def _static_callees(module: str, span: DefSpan, hotspot: Hotspot) -> list[Key]:

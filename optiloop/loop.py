@@ -156,10 +156,11 @@ class Loop:
 
     def _verify_and_measure(self, attempt: Attempt, edit: Applied, decide: Decide | None) -> Attempt:
         candidate, target = attempt.candidate, attempt.candidate.target
-        files = {target.path: edit.new_module}
+        files, changes = edit.written(target.path), edit.changed(target.path, target.qualname)
         ahead = self.limits.max_iterations - len(self.attempts) - 1  # --jobs verifies the next ones alongside
         upcoming = [c for c in self._pending if (c.target.key, normalized(c.new_source)) not in self._seen]
-        attempt = replace(attempt, checks=self.s.verifier.verify(candidate, files, upcoming[:max(0, ahead)]))
+        attempt = replace(attempt, checks=self.s.verifier.verify(candidate, files, upcoming[:max(0, ahead)],
+                                                                 changes=changes))
         if not all(c.passed for c in attempt.checks):
             return attempt
         predicted, bound = allowed(target.hotspot.total_frac, self.s.verifier.local_speedup)  # Amdahl or its bound
@@ -173,7 +174,7 @@ class Loop:
         if decide is not None and (declined := decide(attempt)):
             return replace(attempt, declined=declined)
         author = candidate.author or self.s.model.name  # a person's edit is committed as theirs
-        message = commit_message(candidate, verdict, attempt.checks, author, self.run_id)
+        message = commit_message(candidate, verdict, attempt.checks, author, self.run_id, changes)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
         self.s.journal.write(Accepting(attempt=attempt, message=message))
         return replace(attempt, commit=self.s.place.commit(files, message))

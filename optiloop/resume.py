@@ -170,7 +170,7 @@ def reconcile(repo: git.Repo, journal: Journal, ws: Workspace, base: str) -> lis
                 notes.append(f"attempt {attempt.number} was killed before its commit and the branch moved on "
                              "since; it is not committed")
                 continue
-            sha = ws.commit({target.path: attempt.edit.new_module}, message)
+            sha = ws.commit(attempt.edit.written(target.path), message)
             note = f"attempt {attempt.number} was killed before its commit; committed now as {sha[:10]}"
         journal.write(AttemptRecorded.of(replace(attempt, commit=sha), reconciled=True))
         numbers.add(attempt.number)

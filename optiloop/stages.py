@@ -14,6 +14,7 @@ from optiloop.progress import NO_PROGRESS, Progress
 from optiloop.types import (
     Attempt,
     Candidate,
+    Change,
     Check,
     Cost,
     EditResult,
@@ -111,10 +112,11 @@ class Verifier(Protocol):
     cost: Cost | None  # the last verified candidate's simulated cost, when the cycles measure counted it
 
     def verify(self, candidate: Candidate, files: dict[str, str],
-               upcoming: Sequence[Candidate] = ()) -> tuple[Check, ...]:
-        """Checks of ``candidate`` (whose edit writes ``files``), stopping at the first that fails; afterwards
-        it is staged in the candidate tree the measurer runs. ``upcoming``: the candidates the loop would try
-        next, which an executor may verify alongside."""
+               upcoming: Sequence[Candidate] = (), changes: Sequence[Change] = ()) -> tuple[Check, ...]:
+        """Checks of ``candidate`` (whose edit writes ``files`` and changes the definitions ``changes``, the
+        target's first), stopping at the first that fails; afterwards it is staged in the candidate tree the
+        measurer runs. ``upcoming``: the candidates the loop would try next, which an executor may verify
+        alongside."""
         ...
 
     def confirm(self, candidate: Candidate) -> Check:

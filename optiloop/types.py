@@ -77,6 +77,7 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    prompt_chars: int = 0  # characters of the prompt the call sent (system and user message); 0 if unknown
 
 
 HUMAN = "human"  # the author of a person's edit, and its commit's ``Optiloop-Model`` trailer
@@ -98,13 +99,44 @@ class Candidate:
     author: str = ""  # who wrote it when not the run's model: HUMAN for a person's edit (its commit's Optiloop-Model)
 
 
+ChangeKind = Literal["changed", "added", "removed"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One definition a candidate changes, adds or removes: a function, method, class or module-level name."""
+
+    path: str
+    qualname: str
+    kind: ChangeKind = "changed"
+
+
 @dataclass(frozen=True)
 class Applied:
-    """The candidate was written into the module: ``new_module`` replaces the file's text."""
+    """The candidate was written into the module: ``new_module`` replaces the target file's text.
+
+    ``files`` holds every file the candidate changes, with its new text (the target's file among them when it
+    changes), and ``changes`` the definitions it changes, adds or removes; both are empty in records written
+    before candidates could change several definitions: the target's file and the target alone.
+    """
 
     diff: str
     new_module: str
     ok: Literal[True] = True
+    files: tuple[tuple[str, str], ...] = ()
+    changes: tuple[Change, ...] = ()
+
+    def written(self, target_path: str) -> dict[str, str]:
+        """The files to write: path -> new text."""
+        return dict(self.files) if self.files else {target_path: self.new_module}
+
+    def changed(self, target_path: str, qualname: str) -> tuple[Change, ...]:
+        """The changed definitions, the target's first when it is among them (the target alone for older
+        records)."""
+        if not self.changes:
+            return (Change(target_path, qualname),)
+        own = [c for c in self.changes if (c.path, c.qualname) == (target_path, qualname)]
+        return (*own, *(c for c in self.changes if c not in own))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from optiloop.loop import Limits, Loop, Stages
 from optiloop.models import Refine, Repair, Request, Spend
 from optiloop.record import Event, Note
 from optiloop.targets import targets_from
-from optiloop.types import Attempt, Candidate, Check, Hotspot, Measurement, Profile, Verdict
+from optiloop.types import Attempt, Candidate, Change, Check, Hotspot, Measurement, Profile, Verdict
 from tests.measure.test_interleaved import Fixed
 
 MODULE = "def slow(xs):\n    return sorted(xs)[0]\n\n\ndef other(x):\n    return x + 1\n"
@@ -74,8 +74,8 @@ class Verifier:
         self.confirmed: list[str] = []  # the candidates the full suite ran on
         self.upcoming: list[int] = []  # how many candidates behind each one the loop offered
 
-    def verify(self, candidate: Candidate, files: dict[str, str], upcoming: Sequence[Candidate] = ()
-               ) -> tuple[Check, ...]:
+    def verify(self, candidate: Candidate, files: dict[str, str], upcoming: Sequence[Candidate] = (),
+               changes: Sequence[Change] = ()) -> tuple[Check, ...]:
         self.place.stage(files)
         self.upcoming.append(len(upcoming))
         ok = "raise" not in self.place.staged.get("m.py", "")

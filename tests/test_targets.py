@@ -104,7 +104,8 @@ def test_context_has_heat_callers_imports_and_stays_small(profiled: tuple[Path, 
     assert f"Hottest line {line_of(BASKET, SLOW_LINE)}" in context and SLOW_LINE in context
     assert "work.py:4 in <module>: print(basket.total())" in context  # the sampled call site, with its line
     assert "import math" in context  # the module's imports
-    assert all(line.startswith(("#", "import")) or not line for line in context.splitlines())  # no callees here
+    assert "# Calls " not in context  # no callees here
+    assert "shares self.{items}):\ndef __init__(self, items):\n    self.items = list(items)" in context  # its state
     assert all(estimate_tokens(prompt_material(t)) <= 1500 for t in targets)  # the default budget
 
 
@@ -211,3 +212,28 @@ def test_too_many_covering_tests_for_one_command_line_mean_the_full_suite() -> N
     ids = tuple(f"tests/test_version.py::test_parse[1.0.{i}-release-candidate-{i}]" for i in range(5000))
     assert covering_command("python -m pytest -q tests", ids) is None
     assert covering_command("python -m pytest -q tests", ids[:10]) is not None
+
+
+def test_a_prompt_names_the_most_related_covering_tests_and_counts_the_rest() -> None:
+    from optiloop.context import MAX_TESTS_SHOWN, covering_list, shown_tests
+
+    many = tuple(f"tests/test_other.py::test_case_{i:04d}" for i in range(1000))
+    related = ("tests/test_core.py::test_everything_at_once", "tests/test_other.py::test_dedupe_keeps_order")
+    target = Target(Hotspot("dedupe", "pkg/core.py", 1, 0.5, 0.5), "def dedupe(x): ...\n", "",
+                    covering_tests=many + related)
+    shown, more = shown_tests(target)
+    assert shown[:2] == (related[1], related[0]) and len(shown) == MAX_TESTS_SHOWN and more == 1002 - MAX_TESTS_SHOWN
+    text = covering_list(shown, more)
+    assert text.endswith(f"- ... and {more} more\n") and len(text) < 1000  # not 44k-71k characters
+
+
+def test_a_methods_context_holds_where_its_state_is_made_and_used() -> None:
+    from optiloop.context import class_state
+
+    module = ("class Index:\n    def __init__(self, items):\n        self._items = list(items)\n        self.n = 0\n\n"
+              "    def add(self, x):\n        self._items.append(x)\n\n    def name(self):\n        return 'i'\n\n"
+              "    def has(self, x):\n        return x in self._items\n")
+    found = class_state(module, Hotspot("Index.has", "m.py", 12, 0.5, 0.5))
+    assert [text.splitlines()[0] for text in found] == ["# Index.__init__ (line 2; shares self.{_items}):",
+                                                        "# Index.add (line 6; shares self.{_items}):"]
+    assert class_state(module, Hotspot("helper", "m.py", 1, 0.5, 0.5)) == []

@@ -17,9 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from optiloop.types import Applied, Candidate, Check, Cost, EditResult
+from optiloop.types import Applied, Candidate, Change, Check, Cost, EditResult
 
 Editor = Callable[[str, str, str, str], EditResult]  # (module, qualname, new_source, path)
+Job = tuple[Candidate, dict[str, str], tuple[Change, ...]]  # a candidate, the files it writes, what it changes
 CostCounter = Callable[[str, str], "Cost | None"]  # (side, label) -> the cost in that tree, None if uncountable
 
 
@@ -29,11 +30,11 @@ class SlotGate(Protocol):
     side: str
     local_speedup: float | None
 
-    def verify(self, candidate: Candidate) -> tuple[Check, ...]: ...
+    def verify(self, candidate: Candidate, changes: Sequence[Change] = ()) -> tuple[Check, ...]: ...
 
     def confirm(self, candidate: Candidate) -> Check: ...
 
-    def prepare(self, candidate: Candidate) -> None: ...
+    def prepare(self, candidate: Candidate, changes: Sequence[Change] = ()) -> None: ...
 
 
 class Trees(Protocol):
@@ -79,15 +80,15 @@ class LocalExecutor:
         self._last: Evaluation | None = None
 
     def verify(self, candidate: Candidate, files: dict[str, str],
-               upcoming: Sequence[Candidate] = ()) -> tuple[Check, ...]:
-        """The checks of ``candidate`` (whose edit is ``files``), verified now together with up to ``jobs - 1``
-        of ``upcoming`` unless it was verified with an earlier batch; afterwards it is staged in the main
-        candidate tree, where the loop measures and confirms it."""
+               upcoming: Sequence[Candidate] = (), changes: Sequence[Change] = ()) -> tuple[Check, ...]:
+        """The checks of ``candidate`` (whose edit is ``files``, changing the definitions ``changes``), verified
+        now together with up to ``jobs - 1`` of ``upcoming`` unless it was verified with an earlier batch;
+        afterwards it is staged in the main candidate tree, where the loop measures and confirms it."""
         head = self.trees.head()
         key = (head, digest(files))
         if key not in self._ready:
             self._ready = {}  # an older head's or batch's results are never used again
-            self._batch(head, [(candidate, files), *self._edits(upcoming)[: self.jobs - 1]])
+            self._batch(head, [(candidate, files, tuple(changes)), *self._edits(upcoming)[: self.jobs - 1]])
         found = self._ready.pop(key)
         if found.slot != 0:
             self.trees.stage(files, "candidate", head)
@@ -100,38 +101,39 @@ class LocalExecutor:
         slot = self._last.slot if self._last is not None else 0
         return self.gates[slot].confirm(candidate)
 
-    def _edits(self, upcoming: Sequence[Candidate]) -> list[tuple[Candidate, dict[str, str]]]:
+    def _edits(self, upcoming: Sequence[Candidate]) -> list[Job]:
         if self.jobs <= 1:
             return []
         found = []
         for c in upcoming:
             edit = self.editor(self.trees.read(c.target.path), c.target.qualname, c.new_source, c.target.path)
             if isinstance(edit, Applied):
-                found.append((c, {c.target.path: edit.new_module}))
+                found.append((c, edit.written(c.target.path), edit.changed(c.target.path, c.target.qualname)))
         return found
 
-    def _batch(self, head: str, batch: list[tuple[Candidate, dict[str, str]]]) -> None:
+    def _batch(self, head: str, batch: list[Job]) -> None:
         sides = self.trees.ensure_slots(len(batch))
         while len(self.gates) < len(batch):
             self.gates.append(self.make_gate(sides[len(self.gates)]))
         if len(batch) > 1:  # captures and self-checks run once, on the baseline, before the slots need them
-            for candidate, _ in batch:
-                self.gates[0].prepare(candidate)
-        for slot, (_, files) in enumerate(batch):
+            for candidate, _, changes in batch:
+                self.gates[0].prepare(candidate, changes)
+        for slot, (_, files, _) in enumerate(batch):
             self.trees.stage(files, sides[slot], head)
         if len(batch) == 1:
             results = [self._evaluate(0, *batch[0])]
         else:
             with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="optiloop-slot") as pool:
-                futures: list[Future[Evaluation]] = [pool.submit(self._evaluate, slot, c, files)
-                                                     for slot, (c, files) in enumerate(batch)]
+                futures: list[Future[Evaluation]] = [pool.submit(self._evaluate, slot, *job)
+                                                     for slot, job in enumerate(batch)]
                 results = [f.result() for f in futures]
-        for (_, files), result in zip(batch, results, strict=True):
+        for (_, files, _), result in zip(batch, results, strict=True):
             self._ready[(head, digest(files))] = result
 
-    def _evaluate(self, slot: int, candidate: Candidate, files: dict[str, str]) -> Evaluation:
+    def _evaluate(self, slot: int, candidate: Candidate, files: dict[str, str],
+                  changes: tuple[Change, ...] = ()) -> Evaluation:
         gate = self.gates[slot]
-        checks = gate.verify(candidate)
+        checks = gate.verify(candidate, changes)
         cost = None
         if self.counter is not None and all(c.passed for c in checks):
             cost = self.counter(gate.side, f"cand-{digest(files)}")

@@ -37,7 +37,7 @@ from optiloop.executors.local import Editor, LocalExecutor, SlotGate, digest
 from optiloop.executors.remote import Done, Job, Shipped, evaluate, failed, worker_name
 from optiloop.progress import NO_PROGRESS, Progress
 from optiloop.record import CostCounted, Journal, Note
-from optiloop.types import Candidate, Check
+from optiloop.types import Candidate, Change, Check
 from optiloop.verify.checks import FullTests
 from optiloop.workspace import Workspace
 
@@ -128,13 +128,13 @@ class RayExecutor(LocalExecutor):
         ran = [c for c in self._last.checks if c.name == "tests" and c.passed] if self._last is not None else []
         return FullTests.ran_before(ran[-1]) if ran else self.gates[0].confirm(candidate)
 
-    def _batch(self, head: str, batch: list[tuple[Candidate, dict[str, str]]]) -> None:
-        for candidate, _ in batch:  # captures and self-checks, on the head's baseline, once per target and head
-            self.gates[0].prepare(candidate)
+    def _batch(self, head: str, batch: list[tuple[Candidate, dict[str, str], tuple[Change, ...]]]) -> None:
+        for candidate, _, changes in batch:  # captures and self-checks, on the head's baseline, once per target
+            self.gates[0].prepare(candidate, changes)
         base, tip = self._bundles(head)
-        jobs = [self._job(head, candidate, files) for candidate, files in batch]
+        jobs = [self._job(head, candidate, files, changes) for candidate, files, changes in batch]
         done = self.tasks.run(jobs, base, tip)
-        for (_, files), job, result in zip(batch, jobs, done, strict=True):
+        for (_, files, _), job, result in zip(batch, jobs, done, strict=True):
             self._took(job, result, files)
 
     def _took(self, job: Job, result: Done | str, files: dict[str, str]) -> None:
@@ -152,12 +152,12 @@ class RayExecutor(LocalExecutor):
                                                cycles=found.cost.cycles))
         self._ready[(job.head, digest(files))] = found
 
-    def _job(self, head: str, candidate: Candidate, files: dict[str, str]) -> Job:
+    def _job(self, head: str, candidate: Candidate, files: dict[str, str], changes: tuple[Change, ...]) -> Job:
         if self._run is None:
             self._run = self.shipped()
         assert self._base is not None
         return Job(self._run, self._base[0], head, candidate, files, self._captures(candidate),
-                   self.options.count_timeout, f"cand-{digest(files)}")
+                   self.options.count_timeout, f"cand-{digest(files)}", changes)
 
     def _captures(self, candidate: Candidate) -> dict[str, bytes]:
         """The files of the target's capture at the current head (calls, meta, the original's self-checks)."""

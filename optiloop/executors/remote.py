@@ -33,7 +33,7 @@ from optiloop import proc
 from optiloop.executors.local import Evaluation
 from optiloop.measure.cachegrind import CountError
 from optiloop.measure.cycles import count_side
-from optiloop.types import Candidate, Check, Cost
+from optiloop.types import Candidate, Change, Check, Cost
 from optiloop.verify import Gate, GateSettings
 from optiloop.workspace import Workspace
 
@@ -67,6 +67,7 @@ class Job:
     captures: dict[str, bytes]  # artifacts/captures/<key>/<name> of the head, by "<key>/<name>"
     count_timeout: float | None  # count simulated cycles (within this many seconds) when the checks pass
     label: str  # the count's label, as the local executor names it
+    changes: tuple[Change, ...] = ()  # the definitions the edit changes besides the target (a multi-site candidate)
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def evaluate(job: Job, base_bundle: bytes, tip_bundle: bytes) -> Done:
     write_captures(artifacts / "captures", job.captures)
     where.ws.stage(job.files, "candidate", job.head)
     gate = Gate(where.ws, replace(job.run.gate, artifacts=artifacts), side="candidate")
-    checks = gate.verify(job.candidate)
+    checks = gate.verify(job.candidate, job.changes)  # other changed functions' calls are captured here
     cost = count(where, job, artifacts) if all(c.passed for c in checks) else None
     held = artifacts / "held-out"
     found = {p.name: p.read_bytes() for p in held.glob("*.json")} if held.is_dir() else {}

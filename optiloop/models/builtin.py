@@ -20,6 +20,8 @@ import libcst as cst
 
 from optiloop.catalog import default_rules, rule_context
 from optiloop.catalog.base import Rewrite, Rule, RuleContext
+from optiloop.catalog.rules import SITE_RULES
+from optiloop.catalog.sites import SiteRule
 from optiloop.models.base import Request
 from optiloop.targets import dotted_name
 from optiloop.types import Candidate, Target
@@ -74,8 +76,11 @@ class BuiltinModel:
 
     name = "builtin"
 
-    def __init__(self, rules: Sequence[Rule] | None = None, limit: int = MAX_CANDIDATES) -> None:
+    def __init__(self, rules: Sequence[Rule] | None = None, limit: int = MAX_CANDIDATES,
+                 site_rules: Sequence[SiteRule] | None = None) -> None:
         self.rules = tuple(rules) if rules is not None else default_rules()
+        self.site_rules: tuple[SiteRule, ...] = tuple(site_rules) if site_rules is not None else (
+            tuple(rule() for rule in SITE_RULES) if rules is None else ())
         self.limit = limit
 
     def _apply_all(self, func: cst.FunctionDef, ctx: RuleContext) -> list[tuple[Rule, Rewrite]]:
@@ -100,13 +105,27 @@ class BuiltinModel:
         return applied, total
 
     def propose(self, request: Request) -> list[Candidate]:
+        """The one-function rules' candidates, then those of the rules that change several definitions."""
         target = request.target
-        func = _definition(target)
-        if func is None:
-            return []
         try:
             module = cst.parse_module(target.module_source)
         except cst.ParserSyntaxError:
+            return []
+        sites = self._sites(target, module)
+        return self._functions(target, module, self.limit - len(sites)) + sites
+
+    def _sites(self, target: Target, module: cst.Module) -> list[Candidate]:
+        out: list[Candidate] = []
+        for rule in self.site_rules:
+            found = rule.apply_sites(module, target.qualname)
+            if found is not None and len(out) < self.limit:
+                out.append(Candidate(target=target, new_source=found.source, rationale=f"{rule.name}: "
+                                     f"{found.explanation}", origin=f"builtin:{rule.name}"))
+        return out
+
+    def _functions(self, target: Target, module: cst.Module, limit: int) -> list[Candidate]:
+        func = _definition(target)
+        if func is None:
             return []
         ctx = rule_context(module, target.qualname)
         singles = self._apply_all(func, ctx)
@@ -114,7 +133,7 @@ class BuiltinModel:
         sources: set[str] = set()
         first: Iterator[tuple[int, ...] | None] = iter([None] if singles else [])  # None: every rule, in order
         for combo in chain(first, subsets(len(singles))):  # lazy: there are 2**n - 1 subsets
-            if len(candidates) >= self.limit:
+            if len(candidates) >= limit:
                 break
             if combo is None:  # a rule may match only after another's rewrite
                 rules, rewrite = self._chain(func, ctx, self.rules)

@@ -107,7 +107,8 @@ class ChatModel:
                     cost_usd=cost)
         if self.cache is not None:
             self.cache.put(key, completion)
-        return completion, Usage(completion.input_tokens, completion.output_tokens, cost)
+        sent = len(system) + sum(len(str(m["content"])) for m in messages)  # what went out (a cache hit sends none)
+        return completion, Usage(completion.input_tokens, completion.output_tokens, cost, sent)
 
     def _with_retries(self, system: str, messages: list[Message]) -> Completion:
         last = ""
@@ -135,7 +136,7 @@ class ChatModel:
         for _turn in range(self.max_repairs + 1):
             completion, usage = self._call(system, messages, stable_prompt)
             total = Usage(total.input_tokens + usage.input_tokens, total.output_tokens + usage.output_tokens,
-                          total.cost_usd + usage.cost_usd)
+                          total.cost_usd + usage.cost_usd, total.prompt_chars or usage.prompt_chars)  # the first
             try:
                 code, rationale = checked_code(completion.text, request.target.qualname)
             except ReplyError as exc:

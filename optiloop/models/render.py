@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optiloop.context import annotate_heat
+from optiloop.context import annotate_heat, shown_tests
 from optiloop.models.base import Request
 from optiloop.prompts import Prompts
 from optiloop.types import Target
@@ -14,8 +14,11 @@ def annotated(target: Target) -> str:
 
 def render_request(prompts: Prompts, request: Request, sample: int = 0) -> tuple[str, str]:
     """``(system, user)`` for sample ``sample`` of ``request.n``."""
+    tests, more = shown_tests(request.target)
     values = {
         "target": request.target,
+        "tests": tests,
+        "more_tests": more,
         "annotated_source": annotated(request.target),
         "history": request.history,
         "hint": request.hint,

@@ -18,7 +18,7 @@ from optiloop.models.base import Request
 from optiloop.models.render import render_request
 from optiloop.models.reply import ReplyError, checked_code
 from optiloop.prompts import Prompts
-from optiloop.types import Candidate
+from optiloop.types import Candidate, Usage
 
 MAX_REPAIRS = 3
 
@@ -59,7 +59,9 @@ class ScriptedModel:
 
     def propose(self, request: Request) -> list[Candidate]:
         target = request.target
-        self.prompts.append(render_request(self.prompts_dir, request)[1])
+        system, prompt = render_request(self.prompts_dir, request)
+        self.prompts.append(prompt)
+        usage = Usage(prompt_chars=len(system) + len(prompt))  # what a real model would have been sent
         out: list[Candidate] = []
         repairs = 0
         while len(out) < request.n and repairs <= MAX_REPAIRS:
@@ -72,5 +74,5 @@ class ScriptedModel:
                 self.problems.append(str(exc))
                 repairs += 1
                 continue
-            out.append(Candidate(target=target, new_source=code, rationale=rationale, origin=self.name))
+            out.append(Candidate(target=target, new_source=code, rationale=rationale, origin=self.name, usage=usage))
         return out

@@ -6,7 +6,7 @@ import textwrap
 
 from optiloop.measure import plain
 from optiloop.targets import dotted_name
-from optiloop.types import Candidate, Check, Verdict, fmt_seconds
+from optiloop.types import Candidate, Change, Check, Verdict, fmt_seconds
 
 
 def _seconds(value: float) -> str:
@@ -70,11 +70,25 @@ def evidence_lines(verdict: Verdict, checks: tuple[Check, ...]) -> list[str]:
     return lines
 
 
-def commit_message(candidate: Candidate, verdict: Verdict, checks: tuple[Check, ...], model: str, run_id: str) -> str:
+def changed_lines(changes: tuple[Change, ...], target: str) -> list[str]:
+    """The body's list of the definitions a multi-site candidate changes beside the target (``path::qualname``);
+    empty when it changes the target alone."""
+    others = [c for c in changes if f"{c.path}::{c.qualname}" != target]
+    if not others:
+        return []
+    return ["Also changes:", *(f"- {c.path}::{c.qualname} ({c.kind})" for c in others)]
+
+
+def commit_message(candidate: Candidate, verdict: Verdict, checks: tuple[Check, ...], model: str, run_id: str,
+                   changes: tuple[Change, ...] = ()) -> str:
+    """Subject for the target, the rationale, the other changed definitions (``changes``), evidence, trailers."""
     target = candidate.target
     simulated = " (simulated cycles)" if verdict.measure == "cycles" else ""
     subject = f"Speed up `{dotted_name(target.path, target.qualname)}` {ratio(verdict.speedup)}{simulated}"
     body = "\n".join(textwrap.fill(line, 72) for line in candidate.rationale.splitlines())
+    also = changed_lines(changes, target.key)
+    if also:
+        body += "\n\n" + "\n".join(also)
     trailers = [
         f"Optiloop-Speedup: {verdict.speedup:.3f}",
         f"Optiloop-Target: {target.path}::{target.qualname}",

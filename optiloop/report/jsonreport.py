@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from optiloop.report.record import RunRecord, calls_replayed, diff_of, outcome, outcome_counts, target_name
-from optiloop.types import Attempt, Measurement, Verdict
+from optiloop.types import Applied, Attempt, Measurement, Verdict
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +50,8 @@ def _attempt(a: Attempt, r: RunRecord) -> dict[str, Any]:
         "calls_replayed": calls_replayed(a), "verdict": _verdict(a.verdict),
         "usage": {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens, "cost_usd": u.cost_usd},
         "diff": diff_of(a),
+        "changes": [{"path": c.path, "qualname": c.qualname, "kind": c.kind}
+                    for c in (a.edit.changed(t.path, t.qualname) if isinstance(a.edit, Applied) else ())],
     }  # fmt: skip
 
 
@@ -71,7 +73,8 @@ def report_data(r: RunRecord) -> dict[str, Any]:
             "rounds": r.noise.rounds, "floor": r.noise.floor, "low": r.noise.low, "high": r.noise.high},
         "total": total,
         "cost": {"usd": r.spend.cost_usd, "input_tokens": r.spend.input_tokens,
-                 "output_tokens": r.spend.output_tokens, "model_calls": r.model_calls, "cache_hits": r.cache_hits},
+                 "output_tokens": r.spend.output_tokens, "model_calls": r.model_calls, "cache_hits": r.cache_hits,
+                 "median_prompt_chars": r.prompt_chars},
         "counts": {"attempts": len(r.attempts), "accepted": len(r.accepted), "rejected": len(r.rejected),
                    "undone": sum(1 for a in r.attempts if a.commit in r.undone),
                    "outcomes": dict(outcome_counts(r.attempts, r.undone))},

@@ -20,7 +20,7 @@ from optiloop.report.record import (
     outcome_counts,
     target_name,
 )
-from optiloop.types import Attempt, Verdict, fmt_ratio
+from optiloop.types import Applied, Attempt, Verdict, fmt_ratio
 
 MAX_DIFF_LINES = 200  # a longer diff is cut in the comment; the branch has all of it
 
@@ -130,7 +130,13 @@ def _diff_block(a: Attempt, r: RunRecord) -> list[str]:
     speed = f" {speedup_text(v)}" if v is not None else ""
     summary = html.escape(f"#{a.number} {target_name(a, r.subdir)}{speed}", quote=False)
     rationale = "\n".join(f"> {html.escape(line, quote=False)}" for line in a.candidate.rationale.splitlines())
+    t = a.candidate.target
+    others = [c for c in (a.edit.changed(t.path, t.qualname) if isinstance(a.edit, Applied) else ())
+              if (c.path, c.qualname) != (t.path, t.qualname)]
+    also = ("Also changes: " + ", ".join(f"{code(f'{c.path}::{c.qualname}')} ({c.kind})" for c in others)) if others \
+        else ""
     return ["<details>", f"<summary>Diff of {summary}</summary>", "", *([rationale, ""] if rationale else []),
+            *([also, ""] if also else []),
             fenced(diff, "diff") + cut, "", "</details>"]
 
 
@@ -147,7 +153,8 @@ def header_line(r: RunRecord) -> str:
     removed = " (removed: nothing was committed)" if r.branch_removed else ""
     return (f"Run {code(r.id)} ({fmt_when(r.started)}, {r.mode}, {cell(status)}) on branch {code(r.branch)}{removed} "
             f"from {code(r.base[:10])}; model {code(r.model)}; {len(r.attempts)} attempt(s); "
-            f"model cost {fmt_cost(r.cost)}.")
+            f"model cost {fmt_cost(r.cost)}" + (f"; median prompt {r.prompt_chars:,} characters." if r.prompt_chars
+                                                 else "."))
 
 
 def bound_line(r: RunRecord) -> str | None:

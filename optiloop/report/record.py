@@ -8,7 +8,9 @@ recorded.
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,6 +104,11 @@ class RunRecord:
     def cost(self) -> float:
         return self.spend.cost_usd
 
+    @property
+    def prompt_chars(self) -> int | None:
+        """The median prompt size of the run, in characters (``median_prompt_chars``)."""
+        return median_prompt_chars(self.attempts)
+
     @staticmethod
     def load(run_dir: Path) -> RunRecord:
         return _record(RunLog.read(run_dir))
@@ -109,6 +116,13 @@ class RunRecord:
     @staticmethod
     def of(log: RunLog) -> RunRecord:
         return _record(log)
+
+
+def median_prompt_chars(attempts: Sequence[Attempt]) -> int | None:
+    """The median size in characters of the prompts the run's candidates came from (system and first user
+    message); None when no candidate says (the builtin model sends no prompt; records from before it was kept)."""
+    sizes = [a.candidate.usage.prompt_chars for a in attempts if a.candidate.usage.prompt_chars > 0]
+    return int(statistics.median(sizes)) if sizes else None
 
 
 def calls_replayed(attempt: Attempt) -> int | None:

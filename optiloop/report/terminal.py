@@ -8,6 +8,7 @@ from rich.table import Table
 
 from optiloop.report.commit import checks_passed, figures
 from optiloop.report.markdown import predicted_text
+from optiloop.report.record import median_prompt_chars
 from optiloop.targets import dotted_name
 from optiloop.types import Attempt, Noise, RunSummary, Verdict, fmt_noise
 
@@ -81,6 +82,9 @@ def _closing_lines(summary: RunSummary, repo_root: Path, base_sha: str, total: V
         u = summary.usage
         lines.append(f"Model: {summary.model_calls} call(s) and {summary.cache_hits} from the cache; "
                      f"{u.input_tokens} tokens in, {u.output_tokens} out; ${u.cost_usd:.4f}.")
+    prompt = median_prompt_chars(summary.attempts)
+    if prompt is not None:
+        lines.append(f"Prompts: median {prompt:,} characters (~{prompt // 4:,} tokens) per candidate's request.")
     if not summary.accepted:
         lines.append(f"No speedup was accepted, so the branch {summary.branch} was removed." if branch_removed
                      else f"No speedup was accepted; branch {summary.branch} holds no new commits.")

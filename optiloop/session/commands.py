@@ -22,8 +22,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("reject", "reject [WHY]", "decline the candidate shown", True),
     Command("retry", "retry", "ask the model again for the same target", True),
     Command("hint", "hint TEXT", "add TEXT to the next prompt (`hint` alone shows it, `hint -` clears it)", True),
-    Command("edit", "edit", "open $EDITOR on the candidate (or the target); the edit is verified and measured",
-            True),
+    Command("edit", "edit [PATH ...]", "open $EDITOR on the candidate (or the target); with paths, on those whole "
+            "files and the target's: the edit is verified and measured", True),
     Command("undo", "undo", "drop the last accepted commit and re-profile", False),
     Command("profile", "profile", "re-profile the workload and show the hotspot table", False),
     Command("diff", "diff", "show everything accepted so far", True),

@@ -7,6 +7,7 @@ measured speedup, before the commit. Every command typed is recorded as a ``sess
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 
 from rich.console import Console
@@ -14,14 +15,15 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from optiloop.app import Prepared, finish
-from optiloop.edit import normalized
+from optiloop.edit import normalized, unified_diff
+from optiloop.edit.sites import outside
 from optiloop.errors import BadInput, RunFailure
 from optiloop.journal import RECORD_DIR
 from optiloop.record import Proposed, RunLog, SessionCommand
 from optiloop.report.terminal import noise_line, summary_table
 from optiloop.session.commands import BY_NAME, Parsed, UnknownCommand, parse
 from optiloop.session.steer import NOTHING_TO_UNDO, Steering
-from optiloop.session.terminal import Say, line_editing, open_editor
+from optiloop.session.terminal import Say, edit_files, line_editing, open_editor
 from optiloop.session.view import help_table, hotspot_table, show_attempt, target_name
 from optiloop.types import HUMAN, Attempt, Candidate, RunSummary, Target, Verdict
 
@@ -183,7 +185,9 @@ class Session(Steering):
             self.say(f"hint for the next prompt: {self.hint}" if self.hint else "no hint set: `hint TEXT` sets one")
 
     def do_edit(self, arg: str) -> None:
-        if self.shown is not None and (self.target is None or self.shown.candidate.target.key == self.target.key):
+        if arg.split() and self.target is not None:
+            self.follow(self.edit_files(self.fresh(self.target), arg.split()))
+        elif self.shown is not None and (self.target is None or self.shown.candidate.target.key == self.target.key):
             self.follow(self.edit(self.shown.candidate.target, self.shown.candidate.new_source,
                                   f"candidate {self.shown.number}"))
         elif self.target is not None:
@@ -258,6 +262,32 @@ class Session(Steering):
         candidate = Candidate(fresh, edited, f"A person's edit of {what}.", EDITED, author=HUMAN)
         self.progress("trying the edited version (applied, verified and measured like any other) ...")
         return self.loop.attempt(candidate, self.decide)  # profiled anew after a commit, as every attempt
+
+    def edit_files(self, target: Target, paths: list[str]) -> Attempt | None:
+        """The target's file and the files named, opened whole; what the person changed is tried as one
+        candidate (a unified diff over the files)."""
+        wanted = list(dict.fromkeys([target.path, *(posixpath.normpath(p) for p in paths)]))
+        bad = next((why for p in wanted if (why := outside(p)) is not None), None)
+        if bad is not None:
+            self.say(f"{bad}: nothing was opened")
+            return None
+        try:
+            files = {p: self.loop.s.place.read(p) for p in wanted}
+        except (OSError, UnicodeDecodeError) as exc:
+            self.say(f"cannot open {getattr(exc, 'filename', None) or exc}: name files of the project by their "
+                     "path from the repository root")
+            return None
+        edited = edit_files(files, self.say)
+        if edited is None:
+            return None
+        diff = "".join(unified_diff(files[p], edited[p], p) for p in wanted if edited[p] != files[p])
+        if not diff:
+            self.say("the files are unchanged: nothing to try")
+            return None
+        changed = sorted(p for p in wanted if edited[p] != files[p])
+        candidate = Candidate(target, diff, f"A person's edit of {', '.join(changed)}.", EDITED, author=HUMAN)
+        self.progress("trying the edited files (applied, verified and measured like any other) ...")
+        return self.loop.attempt(candidate, self.decide)
 
     def decide(self, attempt: Attempt) -> str:
         """The loop's decide hook: a measured speedup waits here for the person's word."""

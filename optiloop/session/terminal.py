@@ -39,6 +39,26 @@ def open_editor(source: str, qualname: str, say: Say) -> str | None:
     return text
 
 
+def edit_files(files: dict[str, str], say: Say) -> dict[str, str] | None:
+    """``$EDITOR`` (or ``$VISUAL``, or vi) on temporary copies of ``files`` (path -> text), all at once, each at
+    its project-relative path; the texts it leaves there."""
+    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
+    with tempfile.TemporaryDirectory(prefix="optiloop-edit-") as tmp:
+        paths = {rel: Path(tmp) / rel for rel in files}
+        for rel, path in paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(files[rel], encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), *map(str, paths.values())], check=False)
+        except (OSError, ValueError) as exc:
+            say(f"cannot start the editor `{editor}`: {exc}; set $EDITOR")
+            return None
+        if done.returncode != 0:
+            say(f"the editor `{editor}` exited with code {done.returncode}: nothing was tried")
+            return None
+        return {rel: path.read_text(encoding="utf-8") for rel, path in paths.items()}
+
+
 def ctrl_c_works() -> None:
     """Ctrl-C is how a person cancels a line or abandons a step: make sure it reaches the session even when
     it was started with SIGINT blocked or ignored (inherited from a launcher or a test runner), which would

@@ -7,12 +7,14 @@ memory limit (RLIMIT_AS), in an environment without the parent's secrets.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from optiloop import proc
+from optiloop.edit.changes import is_private
 from optiloop.paths import scripts_in
 from optiloop.testselect import covering_command
-from optiloop.types import Check, Target, Workload
+from optiloop.types import Change, Check, Target, Workload
 from optiloop.verify.capture import hook_env
 from optiloop.verify.hacks import static_findings
 from optiloop.verify.output import first_difference
@@ -36,16 +38,20 @@ class ParsesCheck:
         self.ws = workspace
         self.side = side
 
-    def check(self, target: Target) -> Check:
-        path = target.path
-        try:
-            compile(self.ws.read(path, self.side), path, "exec", dont_inherit=True)
-            problem = ""
-        except SyntaxError as exc:
-            problem = f"syntax error at line {exc.lineno}: {exc.msg}"
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            problem = f"cannot read {path}: {exc}"
-        return Check("parses", not problem, problem or f"{path} compiles")
+    def check(self, target: Target, changes: Sequence[Change] = ()) -> Check:
+        """The target's file and every other file the candidate changes."""
+        paths = [target.path, *sorted({c.path for c in changes} - {target.path})]
+        for path in paths:
+            try:
+                compile(self.ws.read(path, self.side), path, "exec", dont_inherit=True)
+                problem = ""
+            except SyntaxError as exc:
+                problem = f"syntax error at line {exc.lineno}: {exc.msg}"
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                problem = f"cannot read {path}: {exc}"
+            if problem:
+                return Check("parses", False, problem if path == target.path else f"{path}: {problem}")
+        return Check("parses", True, f"{', '.join(paths)} compile" if len(paths) > 1 else f"{paths[0]} compiles")
 
 
 class HackCheck:
@@ -56,12 +62,29 @@ class HackCheck:
         self.side = side
         self.scripts = scripts_in(workload.cmd)  # the workload's harness, which no candidate may special-case
 
-    def check(self, target: Target) -> Check:
-        findings, note = static_findings(self.ws.read(target.path, "baseline"), self.ws.read(target.path, self.side),
-                                         target.qualname, self.scripts)
-        detail = "; ".join(str(f) for f in findings) if findings else (
-            note or "no new state, I/O, output, stack inspection or special cases")
-        return Check("hack check", not findings, detail)
+    def check(self, target: Target, changes: Sequence[Change] = ()) -> Check:
+        """Every changed definition read against its original (the target first); a private definition's new
+        signature is no finding: the edit made sure every use of it changed with it."""
+        found: list[str] = []
+        notes: list[str] = []
+        for path, qualname in self.definitions(target, changes):
+            old = self.ws.read(path, "baseline")
+            findings, note = static_findings(old, self.ws.read(path, self.side), qualname, self.scripts)
+            if is_private(qualname, old):
+                findings = [f for f in findings if f.kind != "changes the signature"]
+            own = (path, qualname) == (target.path, target.qualname)
+            found += [str(f) if own else f"`{qualname}`: {f}" for f in findings]
+            notes += [note] if note else []
+        detail = "; ".join(found) if found else ("; ".join(notes) or
+                                                 "no new state, I/O, output, stack inspection or special cases")
+        return Check("hack check", not found, detail)
+
+    @staticmethod
+    def definitions(target: Target, changes: Sequence[Change]) -> list[tuple[str, str]]:
+        """The target and the other changed definitions (functions, methods, classes), without repeats."""
+        out = [(target.path, target.qualname)]
+        out += [(c.path, c.qualname) for c in changes if c.kind == "changed" and (c.path, c.qualname) not in out]
+        return out
 
 
 class TestRunner:

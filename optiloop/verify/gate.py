@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from optiloop.progress import FULL_SUITE, NO_PROGRESS, Progress
-from optiloop.types import Candidate, Check, Target, Workload
+from optiloop.types import Candidate, Change, Check, Target, Workload
+from optiloop.verify import sites
 from optiloop.verify.capture import CallLog, Capturer
 from optiloop.verify.checks import CoveringTests, FullTests, HackCheck, ParsesCheck, TestRunner, WorkloadCheck
 from optiloop.verify.exchange import Result
@@ -68,8 +69,10 @@ class Gate:
     and baseline test runs there happen one at a time, under ``baseline_lock``."""
 
     def __init__(self, workspace: Workspace, settings: GateSettings, side: Side = "candidate",
-                 baseline_lock: threading.Lock | None = None, progress: Progress = NO_PROGRESS) -> None:
+                 baseline_lock: threading.Lock | None = None, progress: Progress = NO_PROGRESS,
+                 coverage: Callable[[], Mapping[str, tuple[str, ...]] | None] = lambda: None) -> None:
         s = settings
+        self.coverage = coverage  # the covering tests of the profile's hot definitions, by ``path::qualname``
         self.ws = workspace
         self.settings = settings
         self.side = side
@@ -90,16 +93,18 @@ class Gate:
         self.full = FullTests(runner, s.tests, side)
         self.output = WorkloadCheck(workspace, side, s.workload, s.expected_stdout, s.timeout, s.memory_mb)
         self.held_out = HeldOutCheck(workspace, child, self.originals, limits, side, s.artifacts / "held-out")
-        self._held: HeldOut | None = None  # the last verify's held-out calls, for its last step
+        self._held: list[tuple[Target, HeldOut]] = []  # the last verify's held-out calls, for its last step
         self._full: tuple[Candidate, Check] | None = None  # the full suite's passed check, if verify ran it
 
-    def verify(self, candidate: Candidate) -> tuple[Check, ...]:
-        """The checks of the staged ``candidate``, cheapest first, up to the first that fails."""
-        self.seconds, self.local_speedup, self._held, self._full = {}, None, None, None
+    def verify(self, candidate: Candidate, changes: Sequence[Change] = ()) -> tuple[Check, ...]:
+        """The checks of the staged ``candidate``, cheapest first, up to the first that fails; ``changes``: the
+        definitions it changes (the target's alone when empty), every one of which the checks cover."""
+        self.seconds, self.local_speedup, self._held, self._full = {}, None, [], None
         steps: tuple[tuple[str, Callable[[Candidate], list[Check]]], ...] = (
-            ("parses", lambda c: [self.parses.check(c.target)]), ("hacks", lambda c: [self.hacks.check(c.target)]),
-            ("replay", self._replay), ("tests", self._tests), ("workload", lambda c: [self.output.check()]),
-            ("held-out", lambda c: [self.held_out.check(c, self._held)] if self._held is not None else []))
+            ("parses", lambda c: [self.parses.check(c.target, changes)]),
+            ("hacks", lambda c: [self.hacks.check(c.target, changes)]),
+            ("replay", lambda c: self._replay(c, changes)), ("tests", lambda c: self._tests(c, changes)),
+            ("workload", lambda c: [self.output.check()]), ("held-out", self._held_out))
         checks: list[Check] = []
         for name, step in steps:
             self.progress.doing(SHOWN.get(name, name))
@@ -111,15 +116,47 @@ class Gate:
                 break
         return tuple(checks)
 
-    def _replay(self, candidate: Candidate) -> list[Check]:
-        found = self.replay.check(candidate.target)
-        self.local_speedup, self._held = found.local_speedup, found.held_out
-        return list(found.checks)
+    def _replay(self, candidate: Candidate, changes: Sequence[Change]) -> list[Check]:
+        """The target's calls replayed, then those of every other changed definition the workload calls."""
+        target = candidate.target
+        more = sites.others(target, changes, self.ws.read) if changes else sites.Others((), ())
+        checks: list[Check] = []
+        if sites.target_replayable(target, more):
+            found = self.replay.check(target)
+            self.local_speedup = found.local_speedup
+            self._held += [(target, found.held_out)] if found.held_out is not None else []
+            checks += found.checks
+            if not all(c.passed for c in checks):
+                return checks
+        for other in more.replay:
+            log = self.capture(other)
+            if log is None or log.calls == 0:
+                continue  # the workload does not call it: the tests decide
+            found = self.replay.check(other)
+            self._held += [(other, found.held_out)] if found.held_out is not None else []
+            checks += sites.labelled([c for c in found.checks if c.name != "imports" or not c.passed],
+                                     other.qualname)
+            if not all(c.passed for c in found.checks):
+                return checks
+        return checks + ([sites.not_replayed(more.skipped)] if more.skipped else [])
 
-    def _tests(self, candidate: Candidate) -> list[Check]:
-        """The covering tests when the runner can select them and they pass on the accepted tree; the full
-        suite then waits for ``confirm`` (after measuring). Otherwise the full suite runs here."""
-        covering = self.covering.check(candidate.target)
+    def _held_out(self, candidate: Candidate) -> list[Check]:
+        """The held-out calls of the target and of every other changed definition replayed, up to a failure."""
+        checks: list[Check] = []
+        for target, held in self._held:
+            check = self.held_out.check(replace(candidate, target=target), held)
+            own = target == candidate.target
+            checks += [check] if own or not check.passed else sites.labelled([check], target.qualname)
+            if not check.passed:
+                break
+        return checks
+
+    def _tests(self, candidate: Candidate, changes: Sequence[Change] = ()) -> list[Check]:
+        """The covering tests (of every changed definition) when the runner can select them and they pass on the
+        accepted tree; the full suite then waits for ``confirm`` (after measuring). Otherwise the full suite
+        runs here."""
+        target = sites.covering_union(candidate.target, changes, self.coverage()) if changes else candidate.target
+        covering = self.covering.check(target)
         if not covering.full_needed:
             return list(covering.checks)
         full = self.full.check()
@@ -137,7 +174,7 @@ class Gate:
         self.seconds["full suite"] = time.perf_counter() - start
         return check
 
-    def prepare(self, candidate: Candidate) -> None:
+    def prepare(self, candidate: Candidate, changes: Sequence[Change] = ()) -> None:
         """Make what verifying ``candidate`` reads from the baseline tree (its target's captured calls and the
         original's self-checks under both hash seeds), so gates of other candidate trees only read them."""
         log = self.capture(candidate.target)

@@ -33,6 +33,20 @@ def dedupe(items):
     return list(dict.fromkeys(items))
 ```
 '''
+# two definitions in one block headed by their file: right in the target, wrong (a float) in `total`, which the
+# tests cannot tell (3 == 3.0) but the replay of `total`'s own captured calls does
+TWO_SITES = '''The dict keeps order; the float is a mistake the replay of total's calls must catch.
+```python
+# file: pkg/core.py
+def dedupe(items):
+    """Items in first-seen order, without repeats."""
+    return list(dict.fromkeys(items))
+
+
+def total(items):
+    return float(sum(items))
+```
+'''
 # the dedupe project of `optiloop run`'s tests, with dedupe a larger share of the workload, so that the right
 # candidate's speedup stands well clear of the noise floor of a busy machine
 BENCH = '''\
@@ -160,18 +174,22 @@ def test_an_agent_profiles_evaluates_and_commits_and_the_checkout_stays_as_it_wa
             assert "attempt 1 was not accepted (replay failed" in await refused(client, "commit", {"attempt": 1})
             assert "evaluated already, as attempt 1" in await refused(
                 client, "evaluate", {"target": "1", "reply": WRONG, "rationale": "a set, again"})
+            two = await call(client, "evaluate", {"target": "1", "reply": TWO_SITES, "rationale": "two sites"})
+            assert two["attempt"] == 2 and two["accepted"] is False, two["headline"]
+            assert two["checks"][-1]["name"] == "replay" and not two["checks"][-1]["passed"]
+            assert two["checks"][-1]["detail"].startswith("`total`: ")  # the target's own replay passed
 
             right = await call(client, "evaluate", {"target": "pkg/core.py::dedupe", "reply": RIGHT,
                                                     "rationale": "dict.fromkeys: ordered, O(1) lookups"})
-            assert right["attempt"] == 2 and right["accepted"] is True, right["headline"]
+            assert right["attempt"] == 3 and right["accepted"] is True, right["headline"]
             assert right["verdict"]["outcome"] == "FASTER" and right["verdict"]["ci_low"] > 1.0
             assert [c["name"] for c in right["checks"]][-1] == "full suite" and all(
                 c["passed"] for c in right["checks"])
             status = await call(client, "status", {})
-            assert status["awaiting_commit"] == 2 and status["attempts"][-1]["outcome"] == "awaiting commit"
+            assert status["awaiting_commit"] == 3 and status["attempts"][-1]["outcome"] == "awaiting commit"
             assert git(repo, "rev-parse", f"optiloop/{profile['run_id']}").strip() == main  # nothing yet
-            committed = await call(client, "commit", {"attempt": 2})
-            assert "is committed already" in await refused(client, "commit", {"attempt": 2})
+            committed = await call(client, "commit", {"attempt": 3})
+            assert "is committed already" in await refused(client, "commit", {"attempt": 3})
             report = await call(client, "report", {})
             assert "pkg.core.dedupe" in report["markdown"] and ", mcp, running)" in report["markdown"]
             return profile, committed
@@ -189,8 +207,10 @@ def test_an_agent_profiles_evaluates_and_commits_and_the_checkout_stays_as_it_wa
     assert snapshot(repo) == before
     run_id, events = record(repo)
     attempts = [e["attempt"] for e in events if e["event"] == "attempt"]
-    assert [(a["number"], a["commit"]) for a in attempts] == [(1, None), (2, committed["sha"])]
-    assert attempts[1]["candidate"]["origin"].startswith("mcp:")
+    assert [(a["number"], a["commit"]) for a in attempts] == [(1, None), (2, None), (3, committed["sha"])]
+    assert attempts[2]["candidate"]["origin"].startswith("mcp:")
+    assert [(c["path"], c["qualname"]) for c in attempts[1]["edit"]["changes"]] == [
+        ("pkg/core.py", "dedupe"), ("pkg/core.py", "total")]
     closed_and_resumable(repo, run_id, events)
 
 

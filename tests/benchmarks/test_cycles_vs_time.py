@@ -80,7 +80,7 @@ def test_the_table_is_markdown_with_one_line_per_candidate() -> None:
 def test_an_unknown_example_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cvt.main(["--examples", "nope"])
-    assert exc.value.code == 2 and "no such example: nope (there are: inventory, routes, wordfreq)" in \
+    assert exc.value.code == 2 and "no such example: nope (there are: inventory, routes, tagfeed, wordfreq)" in \
         capsys.readouterr().err
 
 

@@ -4,13 +4,14 @@ proves it, no clock), results in the loop's order, kept per head, staged where t
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from optiloop.executors.local import LocalExecutor, digest
 from optiloop.measure.cachegrind import Cost
-from optiloop.types import Applied, Candidate, Check, EditResult, Hotspot, Target
+from optiloop.types import Applied, Candidate, Change, Check, EditResult, Hotspot, Target
 
 TARGET = Target(Hotspot("f", "m.py", 1, 0.5, 0.5), "def f():\n    return 1\n", "def f():\n    return 1\n")
 
@@ -49,10 +50,10 @@ class Gate:
         self.barrier = barrier
         self.log = log
 
-    def prepare(self, c: Candidate) -> None:
+    def prepare(self, c: Candidate, changes: Sequence[Change] = ()) -> None:
         self.log.append(("prepare", self.side))
 
-    def verify(self, c: Candidate) -> tuple[Check, ...]:
+    def verify(self, c: Candidate, changes: Sequence[Change] = ()) -> tuple[Check, ...]:
         if self.barrier is not None:
             self.barrier.wait(timeout=30)  # every gate of the batch must be verifying at the same time
         self.log.append((self.side, c.rationale))
@@ -130,7 +131,7 @@ def test_a_failing_gate_fails_the_batch_loudly() -> None:
     cs = [candidate(n) for n in range(2)]
     ex, _, _ = executor(2)
 
-    def boom(c: Candidate) -> tuple[Check, ...]:
+    def boom(c: Candidate, changes: Sequence[Change] = ()) -> tuple[Check, ...]:
         raise RuntimeError("the replay child could not start")
 
     ex.verify(cs[0], files(cs[0]), [])  # makes gate 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from optiloop.catalog.rules.any_all_generator import AnyAllGenerator
+from optiloop.catalog.rules.attribute_set import AttributeListToSet
 from optiloop.catalog.rules.count_counter import CountWithCounter
 from optiloop.catalog.rules.dedupe_set import DedupeListToSet
 from optiloop.catalog.rules.dict_keys import DictKeysMembership
@@ -15,6 +16,7 @@ from optiloop.catalog.rules.method_hoist import AttributeHoist
 from optiloop.catalog.rules.queue_deque import QueuePop0ToDeque
 from optiloop.catalog.rules.range_len import RangeLenToEnumerate
 from optiloop.catalog.rules.recursive_cache import RecursiveCache
+from optiloop.catalog.rules.regex_arg import RegexArgumentHoist
 from optiloop.catalog.rules.regex_hoist import RegexHoist
 from optiloop.catalog.rules.sorted_min import SortedFirstToMin
 from optiloop.catalog.rules.string_join import StringConcatToJoin
@@ -39,9 +41,14 @@ BUILTIN_RULES = (
     AttributeHoist,
 )
 
+# Rules that need more than one definition (``optiloop.catalog.sites``): tried after the one-function rules.
+SITE_RULES = (AttributeListToSet, RegexArgumentHoist)
+
 __all__ = [
     "BUILTIN_RULES",
+    "SITE_RULES",
     "AnyAllGenerator",
+    "AttributeListToSet",
     "AttributeHoist",
     "CountWithCounter",
     "DedupeListToSet",
@@ -53,6 +60,7 @@ __all__ = [
     "QueuePop0ToDeque",
     "RangeLenToEnumerate",
     "RecursiveCache",
+    "RegexArgumentHoist",
     "RegexHoist",
     "SortedFirstToMin",
     "StringConcatToJoin",
