@@ -5,7 +5,7 @@ session drive the loop through it (a session names the target and decides, after
 speedup is committed). ``run()`` is steps until a budget is spent or nothing is left to try; ``restore()`` takes
 back the attempts of a resumed run. Only a measured speedup gets the full test suite (``confirm``).
 
-Each model call asks for ``--candidates`` candidates; duplicates (same normalised code) never run. A
+Each model call asks for ``--candidates`` candidates; duplicates never run (``proposals.Proposals``). A
 failed candidate goes back to the model as a repair request, the best verified one as a refinement
 (``followup.Followups``). Which target is asked next is ``budget.Turns``; when to stop, ``budget.Budget``.
 """
@@ -17,20 +17,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from optiloop.budget import Budget, Limits, Turns
-from optiloop.edit import normalized
 from optiloop.followup import Followups
 from optiloop.measure.stats import allowed
 from optiloop.models import Feedback, Request
 from optiloop.profiling.addressable import unreachable
-from optiloop.record.events import (
-    Accepting,
-    AttemptRecorded,
-    BaselineMeasured,
-    CandidateStarted,
-    Note,
-    Profiled,
-    Proposed,
-)
+from optiloop.proposals import Proposals
+from optiloop.record import events
 from optiloop.report.commit import commit_message
 from optiloop.stages import Decide, Explains, Place, Recorder, Stages
 from optiloop.targets import dotted_name
@@ -53,8 +45,7 @@ class Loop:
         self.stop_reason = ""
         self._unreachable: str | None = None  # the profile's Amdahl bound is below --min-speedup: why
         self._targets: list[Target] = []
-        self._pending: list[Candidate] = []
-        self._seen: set[tuple[str, str]] = set()
+        self.proposals = Proposals()
         self._history: dict[str, list[Feedback]] = {}
         self._unmatched: set[str] = set()  # hottest targets the model had nothing for, said once each
         self.followups = Followups(stages.profiler, stages.place)
@@ -84,22 +75,22 @@ class Loop:
         """Measure the baseline and profile it; returns the profile the first targets come from."""
         self.budget.started = self.budget.clock()
         self.baseline = self.s.measurer.baseline()
-        self.s.journal.write(BaselineMeasured(measurement=self.baseline))
+        self.s.journal.write(events.BaselineMeasured(measurement=self.baseline))
         return self.reprofile("initial")
 
     def reprofile(self, label: str) -> Profile:
         self.profile = self.s.profiler.profile(label)
         self._targets = self.s.find_targets(self.profile, self.s.place.read)
-        self._pending = []
-        self.s.journal.write(Profiled(label=label, samples=self.profile.samples, hotspots=self.profile.hotspots,
-                                      breakdown=self.profile.breakdown, addressable=self.profile.addressable))
+        self.proposals.clear()
+        self.s.journal.write(events.Profiled(label=label, samples=self.profile.samples, hotspots=self.profile.hotspots,
+                                             breakdown=self.profile.breakdown, addressable=self.profile.addressable))
         self._unreachable = unreachable(self.profile, self.limits.min_speedup)
         return self.profile
 
     def restore(self, attempts: list[Attempt]) -> None:
         """Take back the attempts of a resumed run: numbering, duplicates, history and turns go on."""
         for attempt in attempts:
-            self._seen.add((attempt.candidate.target.key, normalized(attempt.candidate.new_source)))
+            self.proposals.seen(attempt.candidate)
             self._record(attempt, event=False)
 
     def step(self, hint: str | None = None, target: Target | None = None,
@@ -143,8 +134,8 @@ class Loop:
         number = len(self.attempts) + 1
         target = candidate.target
         self.s.progress.stage("candidate", target.key, number)
-        self.s.journal.write(CandidateStarted(number=number, target=target.key, origin=candidate.origin,
-                                              rationale=candidate.rationale, source=candidate.new_source))
+        self.s.journal.write(events.CandidateStarted(number=number, target=target.key, origin=candidate.origin,
+                                                     rationale=candidate.rationale, source=candidate.new_source))
         edit = self.s.edit(self.s.place.read(target.path), target.qualname, candidate.new_source, target.path)
         attempt = Attempt(number, candidate, edit)
         if isinstance(edit, Applied):
@@ -158,8 +149,8 @@ class Loop:
         candidate, target = attempt.candidate, attempt.candidate.target
         files, changes = edit.written(target.path), edit.changed(target.path, target.qualname)
         ahead = self.limits.max_iterations - len(self.attempts) - 1  # --jobs verifies the next ones alongside
-        upcoming = [c for c in self._pending if (c.target.key, normalized(c.new_source)) not in self._seen]
-        attempt = replace(attempt, checks=self.s.verifier.verify(candidate, files, upcoming[:max(0, ahead)],
+        upcoming = self.proposals.upcoming()[:max(0, ahead)]
+        attempt = replace(attempt, checks=self.s.verifier.verify(candidate, files, upcoming,
                                                                  changes=changes))
         if not all(c.passed for c in attempt.checks):
             return attempt
@@ -176,7 +167,7 @@ class Loop:
         author = candidate.author or self.s.model.name  # a person's edit is committed as theirs
         message = commit_message(candidate, verdict, attempt.checks, author, self.run_id, changes)
         # written before the commit, so a resumed run can record (or make) a commit a kill left unrecorded
-        self.s.journal.write(Accepting(attempt=attempt, message=message))
+        self.s.journal.write(events.Accepting(attempt=attempt, message=message))
         return replace(attempt, commit=self.s.place.commit(files, message))
 
     def _record(self, attempt: Attempt, event: bool = True) -> Attempt:
@@ -187,7 +178,7 @@ class Loop:
         self._history.setdefault(c.target.key, []).append(Feedback(c.origin, c.rationale, outcome))
         self.followups.record(attempt)
         if event:
-            self.s.journal.write(AttemptRecorded.of(attempt))
+            self.s.journal.write(events.AttemptRecorded.of(attempt))
         return attempt
 
     # -- what to try next -------------------------------------------------------------------
@@ -195,15 +186,9 @@ class Loop:
     def _next_candidate(self, hint: str | None, chosen: Target | None = None) -> Candidate | None:
         """The next untried candidate; a ``chosen`` target (a person's pick) gets one model call at most."""
         if chosen is not None:
-            self._pending = [c for c in self._pending if c.target.key == chosen.key]
+            self.proposals.only(chosen.key)
         asked = False
-        while True:
-            while self._pending:
-                candidate = self._pending.pop(0)
-                key = (candidate.target.key, normalized(candidate.new_source))
-                if key not in self._seen:
-                    self._seen.add(key)
-                    return candidate
+        while (candidate := self.proposals.take()) is None:
             over = self.budget.cost_reason()
             if chosen is not None:
                 target = None if over or asked else chosen
@@ -214,17 +199,19 @@ class Loop:
                 return None
             asked = True
             self._ask(target, hint)
+        return candidate
 
     def _ask(self, target: Target, hint: str | None) -> None:
         target, repair, refine = self.followups.take(target)
         self.s.progress.stage("asking the model", target.key)
         request = Request(target, tuple(self._history.get(target.key, ())), hint, self.limits.candidates,
                           repair, refine)
-        self._pending = list(self.s.model.propose(request))
-        self.s.journal.write(Proposed(target=target.key, model=self.s.model.name, request=request.kind,
-                                      count=len(self._pending), usage=tuple(c.usage for c in self._pending),
-                                      spent=self.budget.spend()))
-        if not self._pending:
+        proposed = self.s.model.propose(request)
+        self.proposals.fill(proposed)
+        self.s.journal.write(events.Proposed(target=target.key, model=self.s.model.name, request=request.kind,
+                                             count=len(proposed), usage=tuple(c.usage for c in proposed),
+                                             spent=self.budget.spend()))
+        if not proposed:
             self._nothing_for(target)
 
     def _nothing_for(self, target: Target) -> None:
@@ -236,6 +223,6 @@ class Loop:
         text = self.s.model.nothing_for(target) if isinstance(self.s.model, Explains) else \
             f"{self.s.model.name} proposed no candidate for {dotted_name(target.path, target.qualname)}, the " \
             f"hottest function ({target.hotspot.self_frac:.0%} of the samples); trying the next hot functions"
-        self.s.journal.write(Note(text=text))
+        self.s.journal.write(events.Note(text=text))
         if self.on_note is not None:
             self.on_note(text)
