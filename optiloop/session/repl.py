@@ -8,7 +8,11 @@ measured speedup, before the commit. Every command typed is recorded as a ``sess
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -46,6 +50,7 @@ class Session(Steering):
         self.after: tuple[str, Attempt] | None = None  # edit/retry asked for while deciding
         self.quitting = False
         self.save_history: Callable[[], None] = lambda: None
+        self.interrupted = False  # Ctrl-C came during the command being run
 
     # -- the session as a whole ---------------------------------------------------------------
 
@@ -130,15 +135,35 @@ class Session(Steering):
         if handler is None:  # pragma: no cover - every command has a handler
             raise AssertionError(cmd.command)
         try:
-            handler(cmd.argument)
-        except KeyboardInterrupt:
+            with self.noticing_interrupts():
+                handler(cmd.argument)
+        except (KeyboardInterrupt, BrokenPipeError) as exc:  # a git helper a Ctrl-C killed: start new ones
             self.after_interrupt()
-            self.say("interrupted: that step was abandoned; nothing more is tried until you say so", "yellow")
-        except BrokenPipeError:  # a git helper an earlier Ctrl-C killed: start new ones, the session goes on
-            self.after_interrupt()
-            self.say("git was interrupted under that command; run it again", "yellow")
+            if isinstance(exc, KeyboardInterrupt) or self.interrupted:  # a Ctrl-C Python swallowed in a __del__
+                self.say("interrupted: that step was abandoned; nothing more is tried until you say so", "yellow")
+            else:  # an earlier Ctrl-C killed the helper
+                self.say("git was interrupted under that command; run it again", "yellow")
         except RunFailure as exc:  # e.g. the model service failed: the session goes on, the person decides
             self.say(f"optiloop: {exc}", "bold red")
+
+    @contextmanager
+    def noticing_interrupts(self) -> Iterator[None]:
+        """Ctrl-C raises KeyboardInterrupt as always, and is also noted: one that lands in a destructor is
+        swallowed by Python, and the command then fails on the git helper the same Ctrl-C killed."""
+        self.interrupted = False
+        if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+            yield
+            return
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            self.interrupted = True
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def do_pick(self, arg: str) -> None:
         target = self.resolve(arg)
