@@ -92,19 +92,27 @@ def _merge_members(old: cst.ClassDef, new: cst.ClassDef, line: int) -> cst.Class
             lead = _blank_lines(1) if isinstance(member, (cst.FunctionDef, cst.ClassDef)) else ()
             added.append(_reindented(member).with_changes(leading_lines=lead))
             continue
-        current = body[index]
-        if isinstance(current, cst.ClassDef) and isinstance(member, cst.ClassDef):
-            merged = _merge_members(current, member, line)
-            if isinstance(merged, Rejected):
-                return merged
-            body[index] = merged
-        elif isinstance(current, cst.ClassDef) != isinstance(member, cst.ClassDef):
-            return Rejected(f"line {line}: `{_snippet(member)}` replaces `{_snippet(current)}` of "
-                            f"`class {old.name.value}` by another kind of definition")
-        else:
-            body[index] = _reindented(member).with_changes(leading_lines=_leading(current))
+        replaced = _replaced(body[index], member, line, f"`class {old.name.value}`")
+        if isinstance(replaced, Rejected):
+            return replaced
+        body[index] = replaced
         used.add(index)
     return old.with_changes(body=old.body.with_changes(body=[*body, *added]))
+
+
+def _replaced(current: cst.BaseStatement, new: cst.BaseStatement, line: int,
+              where: str) -> cst.BaseStatement | Rejected:
+    """What stands where ``current`` stood once ``new`` (its namesake, from line ``line`` of the reply) replaces
+    it: ``current`` itself when the code is the same, a class merged member by member, any other statement
+    whole. A definition replaced by another kind of statement is refused (``where``: the class or file)."""
+    if dump(ast.parse(_code(current).strip()).body[0]) == dump(ast.parse(_code(new).strip()).body[0]):
+        return current
+    if isinstance(current, cst.ClassDef) and isinstance(new, cst.ClassDef):
+        return _merge_members(current, new, line)
+    if isinstance(current, cst.ClassDef) != isinstance(new, cst.ClassDef):
+        return Rejected(f"line {line}: `{_snippet(new)}` replaces `{_snippet(current)}` of {where} by another "
+                        "kind of definition")
+    return _reindented(new).with_changes(leading_lines=_leading(current))
 
 
 def _imports(stmt: cst.SimpleStatementLine, line: int) -> list[tuple[int, ImportStmt]] | Rejected:
@@ -171,17 +179,10 @@ def merge_block(module_source: str, code: str, path: str) -> str | Rejected:
                                 "new name")
             helpers.append(_reindented(stmt))
             continue
-        current = body[index]
-        if isinstance(current, cst.ClassDef) and isinstance(stmt, cst.ClassDef):
-            merged = _merge_members(current, stmt, line)
-            if isinstance(merged, Rejected):
-                return merged
-            body[index] = merged
-        elif isinstance(current, cst.ClassDef) != isinstance(stmt, cst.ClassDef):
-            return Rejected(f"line {line}: `{_snippet(stmt)}` replaces `{_snippet(current)}` of {path} by another "
-                            "kind of definition")
-        elif dump(ast.parse(_code(current).strip()).body[0]) != dump(ast.parse(_code(stmt).strip()).body[0]):
-            body[index] = _reindented(stmt).with_changes(leading_lines=_leading(current))
+        replaced = _replaced(body[index], stmt, line, path)
+        if isinstance(replaced, Rejected):
+            return replaced
+        body[index] = replaced
         used.add(index)
     new_imports = needed_imports(imports, bound)
     if isinstance(new_imports, Rejected):

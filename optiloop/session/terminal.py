@@ -20,23 +20,14 @@ Say = Callable[[str], None]
 
 def open_editor(source: str, qualname: str, say: Say) -> str | None:
     """``$EDITOR`` (or ``$VISUAL``, or vi) on a temporary copy of ``source``; the text it leaves there."""
-    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
-    with tempfile.TemporaryDirectory(prefix="optiloop-edit-") as tmp:
-        path = Path(tmp) / f"{qualname.replace('.', '_')}.py"
-        path.write_text(source, encoding="utf-8")
-        try:
-            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
-        except (OSError, ValueError) as exc:
-            say(f"cannot start the editor `{editor}`: {exc}; set $EDITOR")
-            return None
-        if done.returncode != 0:
-            say(f"the editor `{editor}` exited with code {done.returncode}: nothing was tried")
-            return None
-        text = path.read_text(encoding="utf-8")
-    if not text.strip():
+    name = f"{qualname.replace('.', '_')}.py"
+    edited = edit_files({name: source}, say)
+    if edited is None:
+        return None
+    if not edited[name].strip():
         say("the edited file is empty: nothing was tried")
         return None
-    return text
+    return edited[name]
 
 
 def edit_files(files: dict[str, str], say: Say) -> dict[str, str] | None:
