@@ -38,7 +38,21 @@ def ray_executable() -> str:
 
 @contextmanager
 def local_cluster(num_cpus: int = 2, wait: float = 180) -> Iterator[str]:
-    """The address of a running cluster, for the duration of the block."""
+    """The address of a running cluster, for the duration of the block. A start that fails (a port chosen free
+    may be taken by a test on the other xdist worker before Ray binds it) is tried once more on new ports."""
+    try:
+        started = _started(num_cpus, wait)
+        address = next(started)
+    except RuntimeError:
+        started = _started(num_cpus, wait)
+        address = next(started)
+    try:
+        yield address
+    finally:
+        started.close()
+
+
+def _started(num_cpus: int, wait: float) -> Iterator[str]:
     temp = Path(tempfile.mkdtemp(prefix="rt-"))  # short: Ray's unix sockets live under it
     ports = free_ports(len(PORTS) + 1)
     argv = [ray_executable(), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--node-ip-address",
