@@ -4,27 +4,14 @@ minutes: not part of the suite.)"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.benchmarks.loader import load_benchmark
 from tests.measure.test_cycles import Counted
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_cycles_vs_time", ROOT / "benchmarks" / "cycles_vs_time.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_cycles_vs_time"] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-cvt = _load()
+cvt = load_benchmark("cycles_vs_time")
 
 
 def test_every_counted_candidate_is_timed_too_and_the_count_still_decides(tmp_path: Path) -> None:

@@ -5,32 +5,20 @@ The full-size benchmark is not part of the suite (it takes hours and needs a qui
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from optiloop.measure import cachegrind
 from optiloop.types import Verdict
-from tests.conftest import ROOT
+from tests.benchmarks.loader import load_benchmark
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_measurement", ROOT / "benchmarks" / "measurement.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_measurement"] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-bm = _load()
+bm = load_benchmark("measurement")
 
 
 def verdicts(accepted: int, trials: int, seconds: float = 2.0, slower: bool = False) -> list[Verdict]:

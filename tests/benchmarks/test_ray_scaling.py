@@ -3,28 +3,14 @@ model is the one docs/scaling.md writes down. (Its real runs start clusters: not
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
 
 from optiloop.edit import apply_candidate
 from optiloop.types import Applied, Hotspot, Target
+from tests.benchmarks.loader import load_benchmark
 from tests.cli.test_run import CORE
-from tests.conftest import ROOT
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_ray_scaling", ROOT / "benchmarks" / "ray_scaling.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_ray_scaling"] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-scaling = _load()
+scaling = load_benchmark("ray_scaling")
 
 
 def test_the_candidates_apply_and_differ_half_of_them_right() -> None:
